@@ -1,0 +1,94 @@
+/*
+ * netwrap.h - libnetwrap, error-checked socket wrappers.
+ *
+ * Every call returns -1 (or NULL) on failure, sets errno, and records a
+ * one-line description of the failure for the calling thread (nw_errmsg).
+ * Every descriptor the library creates is close-on-exec.  No call raises
+ * SIGPIPE.  See netwrap(7) for the overview and each call's page for details.
+ */
+#ifndef NETWRAP_H
+#define NETWRAP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Errors */
+
+/* This thread's last failure message; "" if none.  Never NULL. */
+const char *nw_errmsg(void);
+
+/* TCP */
+
+/* Listening TCP socket; host NULL or "*" is every address (dual-stack). */
+int nw_tcp_listen(const char *host, const char *service, int backlog);
+/* Accept on any listening stream socket; retries EINTR and aborted peers. */
+int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen);
+/* Connected TCP socket; races every address (Happy Eyeballs, RFC 8305). */
+int nw_tcp_connect(const char *host, const char *service, int timeout_ms);
+
+/* UDP */
+
+/* Bound UDP socket; host NULL or "*" is every address (dual-stack). */
+int nw_udp_bind(const char *host, const char *service);
+/* Connected UDP socket, for send() and recv(). */
+int nw_udp_connect(const char *host, const char *service);
+
+/* Unix-domain stream sockets ("@name": Linux abstract namespace) */
+
+/* Listening socket at path; replaces a stale socket file of a dead server. */
+int nw_unix_listen(const char *path, int backlog);
+/* Socket connected to the server at path. */
+int nw_unix_connect(const char *path);
+
+/* Whole reads and writes */
+
+/* Read exactly n bytes: n, fewer only at end of file, or -1. */
+ssize_t nw_readn(int fd, void *buf, size_t n);
+/* Write exactly n bytes: n or -1; never raises SIGPIPE. */
+ssize_t nw_writen(int fd, const void *buf, size_t n);
+
+/* Buffered reader */
+
+typedef struct nw_reader nw_reader;
+
+/* Reader over fd; bufsize 0 picks the default.  Never closes fd. */
+nw_reader *nw_reader_new(int fd, size_t bufsize);
+/* Free the reader (fd stays open); NULL is a no-op. */
+void nw_reader_free(nw_reader *r);
+/* Read a line like fgets: bytes stored (with '\n'), 0 at end of file, -1. */
+ssize_t nw_readline(nw_reader *r, char *line, size_t size);
+/* Read exactly n bytes through the reader's buffer, like nw_readn. */
+ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n);
+
+/* Addresses */
+
+/* Fits "[v6%scope]:65535" and "unix:" followed by a full sun_path. */
+#define NW_ADDRSTRLEN 128
+
+/* Format "1.2.3.4:80", "[::1]:80" or "unix:/path" into buf; returns buf. */
+const char *nw_addr_str(const struct sockaddr *sa, socklen_t len,
+                        char *buf, size_t size);
+/* Port the socket is bound to (host byte order). */
+int nw_local_port(int fd);
+
+/* Socket options */
+
+/* Turn O_NONBLOCK on or off. */
+int nw_set_nonblock(int fd, int on);
+/* Turn TCP_NODELAY (no Nagle delay) on or off. */
+int nw_set_nodelay(int fd, int on);
+/* Bound each wait of later reads and writes; <= 0 removes the bound. */
+int nw_set_timeout(int fd, int timeout_ms);
+/* Enable TCP keepalive; 0 keeps a system default, idle_s < 0 disables. */
+int nw_set_keepalive(int fd, int idle_s, int interval_s, int count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETWRAP_H */

@@ -1,0 +1,87 @@
+/*
+ * internal.h - private helpers shared by the library's source files.
+ * Nothing here is exported: the build hides every symbol but the public
+ * nw_ calls, which netwrap.h declares with default visibility below.
+ */
+#ifndef NETWRAP_INTERNAL_H
+#define NETWRAP_INTERNAL_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#pragma GCC visibility push(default)
+#include "netwrap.h"
+#pragma GCC visibility pop
+
+/* error.c: the one way the library reports a failure. */
+
+/* Record "CALL(ARGS): strerror(err)" for this thread, set errno = err, return -1. */
+int nwi_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* As nwi_fail, but with the caller's own reason text instead of strerror. */
+int nwi_fail_text(int err, const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Close fd without disturbing errno (for error paths). */
+void nwi_close_keep_errno(int fd);
+/* Show a possibly NULL string in a message. */
+static inline const char *nwi_str(const char *s) { return s ? s : "(null)"; }
+
+/* resolve.c: host and service to socket addresses. */
+
+struct nwi_addr {
+	int family;
+	socklen_t len;
+	struct sockaddr_storage ss;
+};
+
+/* The list a resolution produced; small lists live in the struct itself. */
+struct nwi_addrlist {
+	size_t count;
+	struct nwi_addr *addrs;
+	struct nwi_addr inline_addrs[2];
+};
+
+enum nwi_resolve_flags {
+	NWI_PASSIVE = 1,      /* NULL or "*" host: the wildcard address */
+};
+
+/*
+ * Resolve host and service for socktype.  Numeric hosts and ports never
+ * reach the resolver.  On failure errno is set and the message names call
+ * and its arguments; the list needs no freeing then.
+ */
+int nwi_resolve(const char *call, const char *host, const char *service,
+		int socktype, int flags, struct nwi_addrlist *out);
+void nwi_addrlist_free(struct nwi_addrlist *list);
+/* True when host means every local address. */
+bool nwi_host_is_wildcard(const char *host);
+
+/* socket.c: descriptors shared by TCP, UDP and Unix-domain sockets. */
+
+/*
+ * Open a socket of socktype on every address host and service name (host
+ * NULL or "*": the dual-stack wildcard), bind it, and listen when backlog
+ * is not NWI_NO_LISTEN.  Returns the first socket that works.
+ */
+#define NWI_NO_LISTEN INT32_MIN
+int nwi_bind_service(const char *call, const char *host, const char *service,
+		     int socktype, int backlog);
+/* Most telling of two connect errors: a refusal beats a silent network. */
+int nwi_more_telling(int current, int candidate);
+
+/* io.c: waiting for readiness with the socket's own timeout. */
+
+/*
+ * After an EAGAIN on fd, wait until it is ready for events, for as long as
+ * the socket's SO_RCVTIMEO/SO_SNDTIMEO allows.  0 when ready, -1 with errno
+ * ETIMEDOUT (or the poll error) otherwise.
+ */
+int nwi_wait_ready(int fd, short events);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t nwi_now_ms(void);
+
+#endif /* NETWRAP_INTERNAL_H */

@@ -1,0 +1,30 @@
+# The library.
+#
+# -version-info current:revision:age.  Before a release:
+#  - code changed, interface unchanged: revision++;
+#  - calls added: current++, revision = 0, age++;
+#  - calls removed or changed: current++, revision = 0, age = 0.
+# The soname is libnetwrap.so.(current - age).
+NW_VERSION_INFO = 1:0:1
+
+lib_LTLIBRARIES = lib/libnetwrap.la
+include_HEADERS = include/netwrap.h
+lib_libnetwrap_la_SOURCES = \
+	lib/internal.h \
+	lib/error.c \
+	lib/resolve.c \
+	lib/socket.c \
+	lib/tcp.c \
+	lib/connect.c \
+	lib/udp.c \
+	lib/unix.c \
+	lib/io.c \
+	lib/reader.c \
+	lib/addr.c \
+	lib/opt.c
+lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
+	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
+lib_libnetwrap_la_LIBADD = -lpthread
+EXTRA_lib_libnetwrap_la_DEPENDENCIES = lib/libnetwrap.map
+EXTRA_DIST += lib/libnetwrap.map

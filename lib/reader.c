@@ -1,0 +1,199 @@
+/*
+ * reader.c - a buffered reader for line protocols mixed with binary data.
+ *
+ * Nothing read from the descriptor is ever dropped.  When a read fails
+ * after part of a result was copied out, the part is returned now and the
+ * error on the next call; when nothing was copied out yet, the buffered
+ * bytes stay buffered for the call after the error (a timeout can simply
+ * be retried).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * 64 KiB: large enough that a read(2) moves many lines at once (the
+ * syscall, not the copy, dominates small reads), small enough for a
+ * thread-per-connection server.
+ */
+#define DEFAULT_BUFSIZE (64 * 1024)
+
+struct nw_reader {
+	int fd;
+	int pending_err;	/* an error held back so earlier data came first */
+	size_t cap;
+	size_t start, end;	/* unread bytes are buf[start..end) */
+	char buf[];
+};
+
+nw_reader *nw_reader_new(int fd, size_t bufsize)
+{
+	nw_reader *r;
+
+	if (fd < 0) {
+		nwi_fail(EBADF, "nw_reader_new(%d, %zu)", fd, bufsize);
+		return NULL;
+	}
+	if (bufsize == 0)
+		bufsize = DEFAULT_BUFSIZE;
+	if (bufsize > SSIZE_MAX - sizeof *r ||
+	    (r = malloc(sizeof *r + bufsize)) == NULL) {
+		nwi_fail(ENOMEM, "nw_reader_new(%d, %zu)", fd, bufsize);
+		return NULL;
+	}
+	r->fd = fd;
+	r->pending_err = 0;
+	r->cap = bufsize;
+	r->start = r->end = 0;
+	return r;
+}
+
+void nw_reader_free(nw_reader *r)
+{
+	free(r);
+}
+
+/* One read(2) into p: bytes read, 0 at end of file, -1 with errno. */
+static ssize_t read_some(int fd, void *p, size_t n)
+{
+	for (;;) {
+		ssize_t got = read(fd, p, n);
+
+		if (got >= 0)
+			return got;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (nwi_wait_ready(fd, POLLIN) < 0)
+			return -1;
+	}
+}
+
+/* Read more into the free tail of the buffer, which the caller made room in. */
+static ssize_t fill(nw_reader *r)
+{
+	ssize_t got = read_some(r->fd, r->buf + r->end, r->cap - r->end);
+
+	if (got > 0)
+		r->end += (size_t)got;
+	return got;
+}
+
+/* Report an error held back by the previous call, once. */
+static int take_pending(nw_reader *r, const char *call)
+{
+	int err = r->pending_err;
+
+	r->pending_err = 0;
+	return nwi_fail(err, "%s(fd %d)", call, r->fd);
+}
+
+ssize_t nw_readline(nw_reader *r, char *line, size_t size)
+{
+	size_t copied = 0, checked = 0;
+
+	if (r == NULL || line == NULL || size < 2 || size - 1 > SSIZE_MAX)
+		return nwi_fail(EINVAL, "nw_readline(size %zu)", size);
+	if (r->pending_err)
+		return take_pending(r, "nw_readline");
+	for (;;) {
+		size_t avail = r->end - r->start;
+		size_t want = size - 1 - copied;
+		size_t scan = avail < want ? avail : want;
+		/* Bytes before 'checked' were searched by an earlier pass. */
+		char *nl = memchr(r->buf + r->start + checked, '\n', scan - checked);
+
+		if (nl != NULL) {
+			size_t k = (size_t)(nl - (r->buf + r->start)) + 1;
+
+			memcpy(line + copied, r->buf + r->start, k);
+			r->start += k;
+			copied += k;
+			break;
+		}
+		if (avail >= want) {
+			/* A line longer than the caller's buffer: this piece now, the rest later. */
+			memcpy(line + copied, r->buf + r->start, want);
+			r->start += want;
+			copied += want;
+			break;
+		}
+		checked = avail;
+		if (r->start == r->end) {
+			r->start = r->end = 0;
+		} else if (r->end == r->cap) {
+			if (r->start > 0) {
+				memmove(r->buf, r->buf + r->start, avail);
+				r->start = 0;
+				r->end = avail;
+			} else {
+				/* Full of one line shorter than the caller's room: hand it over. */
+				memcpy(line + copied, r->buf, avail);
+				copied += avail;
+				r->start = r->end = 0;
+				checked = 0;
+			}
+		}
+
+		ssize_t got = fill(r);
+
+		if (got == 0)
+			break;
+		if (got < 0) {
+			if (copied == 0)
+				return nwi_fail(errno, "nw_readline(fd %d)", r->fd);
+			r->pending_err = errno;
+			break;
+		}
+	}
+	line[copied] = '\0';
+	return (ssize_t)copied;
+}
+
+ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n)
+{
+	char *p = buf;
+	size_t got;
+
+	if (r == NULL || (buf == NULL && n > 0) || n > SSIZE_MAX)
+		return nwi_fail(EINVAL, "nw_reader_read(%zu)", n);
+	if (r->pending_err)
+		return take_pending(r, "nw_reader_read");
+	got = r->end - r->start < n ? r->end - r->start : n;
+	memcpy(p, r->buf + r->start, got);
+	r->start += got;
+	while (got < n) {
+		size_t rest = n - got;
+		ssize_t k;
+
+		if (rest >= r->cap) {
+			/* Large reads bypass the buffer: one copy, by the kernel. */
+			k = read_some(r->fd, p + got, rest);
+		} else {
+			r->start = r->end = 0;
+			k = fill(r);
+			if (k > 0) {
+				k = (size_t)k < rest ? k : (ssize_t)rest;
+				memcpy(p + got, r->buf, (size_t)k);
+				r->start = (size_t)k;
+			}
+		}
+		if (k == 0)
+			break;
+		if (k < 0) {
+			if (got == 0)
+				return nwi_fail(errno, "nw_reader_read(fd %d, %zu)", r->fd, n);
+			r->pending_err = errno;
+			break;
+		}
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}

@@ -1,0 +1,53 @@
+/*
+ * tcp.c - listening TCP sockets and accepting connections.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+int nw_tcp_listen(const char *host, const char *service, int backlog)
+{
+	return nwi_bind_service("nw_tcp_listen", host, service, SOCK_STREAM, backlog);
+}
+
+/*
+ * Errors that belong to the connection being accepted, not to the listener:
+ * the peer gave up while queued, or (as accept(2) advises for TCP/IP) the
+ * network under it went away.  The listener is fine; wait for the next one.
+ */
+static bool peer_gone(int err)
+{
+	switch (err) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	socklen_t len = 0;
+	int fd;
+
+	do {
+		/* The storage is always whole, so the caller need not preset peerlen. */
+		len = sizeof(struct sockaddr_storage);
+		fd = accept4(listen_fd, (struct sockaddr *)peer, peer ? &len : NULL,
+			     SOCK_CLOEXEC);
+	} while (fd < 0 && peer_gone(errno));
+	if (fd < 0)
+		return nwi_fail(errno, "nw_accept(%d)", listen_fd);
+	if (peerlen)
+		*peerlen = peer ? len : 0;
+	return fd;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install what building and testing libnetwrap needs, if it is missing.
+# Debian 12 (bookworm) or later; runs apt-get as root (or through sudo).
+set -eu
+
+PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
+iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+	as_root="sudo"
+else
+	echo "deps.sh: need root (or sudo) to install:$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing:$missing"
+$as_root apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,17 @@
+# Check suites: one per subsystem, each a program run by `make check`.
+AM_TESTS_ENVIRONMENT = CK_VERBOSITY=normal; export CK_VERBOSITY;
+
+check_LTLIBRARIES = tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
+
+CHECK_SUITES = \
+	tests/check_addr
+
+check_PROGRAMS += $(CHECK_SUITES)
+TESTS += $(CHECK_SUITES)
+
+tests_check_addr_CFLAGS = $(TEST_CFLAGS)
+tests_check_addr_LDADD = $(TEST_LIBS)
