@@ -60,8 +60,9 @@ static int gai_fail(int rc, const char *call, const char *host, const char *serv
 }
 
 /*
- * A service of digits alone is a port number; anything else that starts
- * like a number ("-1", "+80") is a bad port, not a service name.
+ * A service of digits alone is a port number, and so is one with a sign
+ * ("-1", "+80"), which is then out of range.  Anything else is a service
+ * name: /etc/services has names that start with a digit ("3com-tsmux").
  */
 static int parse_service(const char *call, const char *host, const char *service,
 			 int socktype, uint16_t *port)
@@ -74,13 +75,11 @@ static int parse_service(const char *call, const char *host, const char *service
 				     call, HOSTFMT(host), nwi_str(service));
 	if (*p == '-' || *p == '+')
 		p++;
-	if (*p >= '0' && *p <= '9') {
-		for (; *p >= '0' && *p <= '9'; p++) {
+	p += strspn(p, "0123456789");
+	if (*p == '\0' && p > service + (*service == '-' || *service == '+')) {
+		for (p = service; *p >= '0' && *p <= '9' && value <= 65535; p++)
 			value = value * 10 + (unsigned long)(*p - '0');
-			if (value > 65535)
-				break;
-		}
-		if (*p != '\0' || *service == '-' || *service == '+')
+		if (*p != '\0' || value > 65535)
 			return nwi_fail_text(EINVAL, "port must be a number from 0 to 65535",
 					     "%s(%s, %s)", call, HOSTFMT(host), service);
 		*port = (uint16_t)value;

@@ -8,10 +8,13 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 
 CHECK_SUITES = \
-	tests/check_addr
+	tests/check_addr \
+	tests/check_tcp
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
 
 tests_check_addr_CFLAGS = $(TEST_CFLAGS)
 tests_check_addr_LDADD = $(TEST_LIBS)
+tests_check_tcp_CFLAGS = $(TEST_CFLAGS)
+tests_check_tcp_LDADD = $(TEST_LIBS)
