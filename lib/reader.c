@@ -144,8 +144,14 @@ ssize_t nw_readline(nw_reader *r, char *line, size_t size)
 
 		ssize_t got = fill(r);
 
-		if (got == 0)
+		if (got == 0) {
+			/* End of file: the last line has no newline. */
+			avail = r->end - r->start;
+			memcpy(line + copied, r->buf + r->start, avail);
+			copied += avail;
+			r->start = r->end = 0;
 			break;
+		}
 		if (got < 0) {
 			if (copied == 0)
 				return nwi_fail(errno, "nw_readline(fd %d)", r->fd);

@@ -10,7 +10,8 @@ TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 CHECK_SUITES = \
 	tests/check_addr \
 	tests/check_tcp \
-	tests/check_io
+	tests/check_io \
+	tests/check_reader
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -21,3 +22,5 @@ tests_check_tcp_CFLAGS = $(TEST_CFLAGS)
 tests_check_tcp_LDADD = $(TEST_LIBS)
 tests_check_io_CFLAGS = $(TEST_CFLAGS)
 tests_check_io_LDADD = $(TEST_LIBS)
+tests_check_reader_CFLAGS = $(TEST_CFLAGS)
+tests_check_reader_LDADD = $(TEST_LIBS)
