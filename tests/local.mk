@@ -11,7 +11,9 @@ CHECK_SUITES = \
 	tests/check_addr \
 	tests/check_tcp \
 	tests/check_io \
-	tests/check_reader
+	tests/check_reader \
+	tests/check_udp \
+	tests/check_unix
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -24,3 +26,7 @@ tests_check_io_CFLAGS = $(TEST_CFLAGS)
 tests_check_io_LDADD = $(TEST_LIBS)
 tests_check_reader_CFLAGS = $(TEST_CFLAGS)
 tests_check_reader_LDADD = $(TEST_LIBS)
+tests_check_udp_CFLAGS = $(TEST_CFLAGS)
+tests_check_udp_LDADD = $(TEST_LIBS)
+tests_check_unix_CFLAGS = $(TEST_CFLAGS)
+tests_check_unix_LDADD = $(TEST_LIBS)
