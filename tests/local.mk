@@ -3,8 +3,8 @@ AM_TESTS_ENVIRONMENT = CK_VERBOSITY=normal; export CK_VERBOSITY;
 
 check_LTLIBRARIES = tests/libtestutil.la
 tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
-tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -D_GNU_SOURCE
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -D_GNU_SOURCE
 TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 
 CHECK_SUITES = \
@@ -13,7 +13,9 @@ CHECK_SUITES = \
 	tests/check_io \
 	tests/check_reader \
 	tests/check_udp \
-	tests/check_unix
+	tests/check_unix \
+	tests/check_opt \
+	tests/check_error
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -30,3 +32,7 @@ tests_check_udp_CFLAGS = $(TEST_CFLAGS)
 tests_check_udp_LDADD = $(TEST_LIBS)
 tests_check_unix_CFLAGS = $(TEST_CFLAGS)
 tests_check_unix_LDADD = $(TEST_LIBS)
+tests_check_opt_CFLAGS = $(TEST_CFLAGS)
+tests_check_opt_LDADD = $(TEST_LIBS)
+tests_check_error_CFLAGS = $(TEST_CFLAGS)
+tests_check_error_LDADD = $(TEST_LIBS)
