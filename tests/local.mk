@@ -36,3 +36,7 @@ tests_check_opt_CFLAGS = $(TEST_CFLAGS)
 tests_check_opt_LDADD = $(TEST_LIBS)
 tests_check_error_CFLAGS = $(TEST_CFLAGS)
 tests_check_error_LDADD = $(TEST_LIBS)
+
+# Script tests: the examples, the Happy Eyeballs race in a namespace, the header.
+TESTS += tests/demos.sh
+EXTRA_DIST += tests/demos.sh tests/demo-lib.sh
