@@ -38,5 +38,7 @@ tests_check_error_CFLAGS = $(TEST_CFLAGS)
 tests_check_error_LDADD = $(TEST_LIBS)
 
 # Script tests: the examples, the Happy Eyeballs race in a namespace, the header.
-TESTS += tests/demos.sh
-EXTRA_DIST += tests/demos.sh tests/demo-lib.sh
+TESTS += tests/demos.sh tests/happy-eyeballs.sh
+EXTRA_DIST += tests/demos.sh tests/demo-lib.sh tests/happy-eyeballs.sh
+check_PROGRAMS += tests/he-probe
+tests_he_probe_LDADD = lib/libnetwrap.la
