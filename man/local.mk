@@ -1,4 +1,6 @@
-# Manual pages.
+# Manual pages.  The conventions every page follows are at the top of
+# tests/man-lint.sh (format), tests/man-symbols.sh (names) and
+# tests/man-examples.sh (EXAMPLES programs), which make check runs.
 #
 # Source pages are man/NAME.3 and man/netwrap.7 in man(7) macros.  Their .TH
 # line carries the configure token for PACKAGE_VERSION (between @ signs);
@@ -53,3 +55,24 @@ $(nw_man7_built): man/man7/%: man/% Makefile
 
 EXTRA_DIST += $(NW_MAN3) $(NW_MAN3_ALIASES) $(NW_MAN7)
 CLEANFILES += $(nw_man3_built) $(nw_man7_built)
+
+# make check: lint, symbols against pages, the EXAMPLES programs, install.
+NW_MAN_TESTS = \
+	tests/man-lint.sh \
+	tests/man-symbols.sh \
+	tests/man-examples.sh \
+	tests/man-install.sh
+TESTS += $(NW_MAN_TESTS)
+EXTRA_DIST += $(NW_MAN_TESTS) tests/man-lib.sh
+AM_TESTS_ENVIRONMENT += \
+	NW_MAN3='$(NW_MAN3)' NW_MAN3_ALIASES='$(NW_MAN3_ALIASES)' NW_MAN7='$(NW_MAN7)' \
+	NW_PACKAGE_VERSION='$(PACKAGE_VERSION)' MANDOC='$(MANDOC)' NM='$(NM)' \
+	NW_CC='$(CC)' NW_CFLAGS='$(CFLAGS) $(HARDEN_CFLAGS) $(SAN_CFLAGS)' \
+	NW_CPPFLAGS='-I$(top_srcdir)/include' NW_LDFLAGS='$(LDFLAGS) $(SAN_CFLAGS)' \
+	NW_LIBTOOL='$(LIBTOOL)' NW_MAKE='$(MAKE)' NW_MANDIR='$(mandir)'; \
+	export NW_MAN3 NW_MAN3_ALIASES NW_MAN7 NW_PACKAGE_VERSION MANDOC NM \
+	NW_CC NW_CFLAGS NW_CPPFLAGS NW_LDFLAGS NW_LIBTOOL NW_MAKE NW_MANDIR;
+clean-local: clean-man-tests
+clean-man-tests:
+	-rm -rf tests/man-examples.tmp tests/man-install.tmp
+.PHONY: clean-man-tests
