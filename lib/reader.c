@@ -173,7 +173,9 @@ ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n)
 	if (r->pending_err)
 		return take_pending(r, "nw_reader_read");
 	got = r->end - r->start < n ? r->end - r->start : n;
-	memcpy(p, r->buf + r->start, got);
+	/* buf may be NULL when n is 0, and memcpy must not see a NULL even then. */
+	if (got > 0)
+		memcpy(p, r->buf + r->start, got);
 	r->start += got;
 	while (got < n) {
 		size_t rest = n - got;

@@ -1,1 +1,78 @@
-# man
+# Manual pages.  The conventions every page follows are at the top of
+# tests/man-lint.sh (format), tests/man-symbols.sh (names) and
+# tests/man-examples.sh (EXAMPLES programs), which make check runs.
+#
+# Source pages are man/NAME.3 and man/netwrap.7 in man(7) macros.  Their .TH
+# line carries the configure token for PACKAGE_VERSION (between @ signs);
+# the rules below replace it while copying each page into the build tree's
+# man/man3 or man/man7, which is what gets installed, so configure.ac stays
+# the one place that names the version.
+# A page documenting a family lists every function in its NAME section; each
+# other function gets a one-line alias page, `.so man3/FAMILY.3`.
+#
+# Adding a page: append it to NW_MAN3 (an alias to NW_MAN3_ALIASES), and
+# list its functions in netwrap.7.
+
+NW_MAN3 = \
+	man/nw_accept.3 \
+	man/nw_addr_str.3 \
+	man/nw_errmsg.3 \
+	man/nw_reader_new.3 \
+	man/nw_readn.3 \
+	man/nw_set_nonblock.3 \
+	man/nw_tcp_connect.3 \
+	man/nw_tcp_listen.3 \
+	man/nw_udp_bind.3 \
+	man/nw_unix_listen.3
+
+NW_MAN3_ALIASES = \
+	man/nw_local_port.3 \
+	man/nw_reader_free.3 \
+	man/nw_reader_read.3 \
+	man/nw_readline.3 \
+	man/nw_set_keepalive.3 \
+	man/nw_set_nodelay.3 \
+	man/nw_set_timeout.3 \
+	man/nw_udp_connect.3 \
+	man/nw_unix_connect.3 \
+	man/nw_writen.3
+
+NW_MAN7 = man/netwrap.7
+
+# The built copies form a manual hierarchy: `man -M man netwrap` reads it.
+nw_man3_built = $(NW_MAN3:man/%=man/man3/%) $(NW_MAN3_ALIASES:man/%=man/man3/%)
+nw_man7_built = $(NW_MAN7:man/%=man/man7/%)
+man3_MANS = $(nw_man3_built)
+man7_MANS = $(nw_man7_built)
+
+nw_man_build = $(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	sed -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' $< > $@.tmp && mv $@.tmp $@
+# Makefile: a new version from configure rewrites it, so the pages follow.
+$(nw_man3_built): man/man3/%: man/% Makefile
+	$(nw_man_build)
+$(nw_man7_built): man/man7/%: man/% Makefile
+	$(nw_man_build)
+
+EXTRA_DIST += $(NW_MAN3) $(NW_MAN3_ALIASES) $(NW_MAN7)
+CLEANFILES += $(nw_man3_built) $(nw_man7_built)
+
+# make check: lint, symbols against pages, the EXAMPLES programs, install.
+NW_MAN_TESTS = \
+	tests/man-lint.sh \
+	tests/man-symbols.sh \
+	tests/man-examples.sh \
+	tests/man-install.sh
+TESTS += $(NW_MAN_TESTS)
+EXTRA_DIST += $(NW_MAN_TESTS) tests/man-lib.sh
+AM_TESTS_ENVIRONMENT += \
+	NW_MAN3='$(NW_MAN3)' NW_MAN3_ALIASES='$(NW_MAN3_ALIASES)' NW_MAN7='$(NW_MAN7)' \
+	NW_PACKAGE_VERSION='$(PACKAGE_VERSION)' MANDOC='$(MANDOC)' NM='$(NM)' \
+	NW_CC='$(CC)' NW_CFLAGS='$(CFLAGS) $(HARDEN_CFLAGS) $(SAN_CFLAGS)' \
+	NW_CPPFLAGS='-I$(top_srcdir)/include' NW_LDFLAGS='$(LDFLAGS) $(SAN_CFLAGS)' \
+	NW_LIBTOOL='$(LIBTOOL)' NW_MAKE='$(MAKE)' NW_MANDIR='$(mandir)'; \
+	export NW_MAN3 NW_MAN3_ALIASES NW_MAN7 NW_PACKAGE_VERSION MANDOC NM \
+	NW_CC NW_CFLAGS NW_CPPFLAGS NW_LDFLAGS NW_LIBTOOL NW_MAKE NW_MANDIR;
+clean-local: clean-man-tests
+clean-man-tests:
+	-rm -rf tests/man-examples.tmp tests/man-install.tmp
+.PHONY: clean-man-tests
