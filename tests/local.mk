@@ -15,7 +15,8 @@ CHECK_SUITES = \
 	tests/check_udp \
 	tests/check_unix \
 	tests/check_opt \
-	tests/check_error
+	tests/check_error \
+	tests/check_dgram
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -36,3 +37,5 @@ tests_check_opt_CFLAGS = $(TEST_CFLAGS)
 tests_check_opt_LDADD = $(TEST_LIBS)
 tests_check_error_CFLAGS = $(TEST_CFLAGS)
 tests_check_error_LDADD = $(TEST_LIBS)
+tests_check_dgram_CFLAGS = $(TEST_CFLAGS)
+tests_check_dgram_LDADD = $(TEST_LIBS)
