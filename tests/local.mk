@@ -39,3 +39,11 @@ tests_check_error_CFLAGS = $(TEST_CFLAGS)
 tests_check_error_LDADD = $(TEST_LIBS)
 tests_check_dgram_CFLAGS = $(TEST_CFLAGS)
 tests_check_dgram_LDADD = $(TEST_LIBS)
+
+# Multicast and broadcast: the suite runs only inside the network namespace
+# its wrapper makes (SKIP where namespaces cannot be made).
+check_PROGRAMS += tests/check_mcast
+TESTS += tests/mcast-netns.sh
+EXTRA_DIST += tests/mcast-netns.sh
+tests_check_mcast_CFLAGS = $(TEST_CFLAGS)
+tests_check_mcast_LDADD = $(TEST_LIBS)
