@@ -44,6 +44,9 @@ tests_check_dgram_LDADD = $(TEST_LIBS)
 # its wrapper makes (SKIP where namespaces cannot be made).
 check_PROGRAMS += tests/check_mcast
 TESTS += tests/mcast-netns.sh
-EXTRA_DIST += tests/mcast-netns.sh
+EXTRA_DIST += tests/mcast-netns.sh tests/netns-veth.sh
 tests_check_mcast_CFLAGS = $(TEST_CFLAGS)
 tests_check_mcast_LDADD = $(TEST_LIBS)
+# The datagram demos, run from the build tree by their demo script.
+TESTS += tests/dgram-demos.sh
+EXTRA_DIST += tests/dgram-demos.sh
