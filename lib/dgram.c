@@ -28,6 +28,10 @@ int nw_resolve(const char *host, const char *service, int socktype,
 	if (addr == NULL)
 		return nwi_fail_text(EINVAL, "no address to fill", "nw_resolve(%s, %s)",
 				     nwi_str(host), nwi_str(service));
+	/* NULL is caught by nwi_resolve; "*" would otherwise go to DNS. */
+	if (host != NULL && nwi_host_is_wildcard(host))
+		return nwi_fail_text(EINVAL, "the wildcard address is not a destination",
+				     "nw_resolve(%s, %s)", host, nwi_str(service));
 	if (nwi_resolve("nw_resolve", host, service, socktype, 0, &list) < 0)
 		return -1;
 	/* getaddrinfo sorted the list by RFC 6724: the first is the best guess. */

@@ -415,6 +415,7 @@ START_TEST(resolve_errors)
 	tu_assert_fails(nw_resolve("127.0.0.1", NULL, SOCK_DGRAM, &ss, &len), EINVAL);
 	tu_assert_fails(nw_resolve(NULL, "53", SOCK_DGRAM, &ss, &len), EINVAL);
 	tu_assert_fails(nw_resolve("", "53", SOCK_DGRAM, &ss, &len), EINVAL);
+	tu_assert_fails(nw_resolve("*", "53", SOCK_DGRAM, &ss, &len), EINVAL);
 	tu_assert_fails(nw_resolve("127.0.0.1", "53", SOCK_RAW + 100, &ss, &len), EINVAL);
 	tu_assert_fails(nw_resolve("127.0.0.1", "53", SOCK_DGRAM, NULL, &len), EINVAL);
 	tu_assert_fails(nw_resolve("no such host", "53", SOCK_DGRAM, &ss, &len), EADDRNOTAVAIL);
