@@ -87,6 +87,35 @@ int nw_set_timeout(int fd, int timeout_ms);
 /* Enable TCP keepalive; 0 keeps a system default, idle_s < 0 disables. */
 int nw_set_keepalive(int fd, int idle_s, int interval_s, int count);
 
+/* Datagrams (unconnected UDP: one socket, many peers) */
+
+/* The first address host and service resolve to; numeric hosts skip DNS. */
+int nw_resolve(const char *host, const char *service, int socktype,
+               struct sockaddr_storage *addr, socklen_t *addrlen);
+/* Unbound, unconnected UDP socket of family (AF_INET or AF_INET6). */
+int nw_udp_socket(int family);
+/* Send one datagram to `to` (NULL: the connected peer); waits, retries EINTR. */
+ssize_t nw_sendto(int fd, const void *buf, size_t len,
+                  const struct sockaddr *to, socklen_t tolen);
+/* Receive one datagram and its sender; one longer than size is -1 / EMSGSIZE. */
+ssize_t nw_recvfrom(int fd, void *buf, size_t size,
+                    struct sockaddr_storage *from, socklen_t *fromlen);
+
+/* Broadcast and multicast (ifname: a name, a decimal index, or NULL for any) */
+
+/* Allow (or forbid) sending to broadcast addresses (SO_BROADCAST). */
+int nw_set_broadcast(int fd, int on);
+/* Join an IPv4 or IPv6 multicast group on an interface. */
+int nw_mcast_join(int fd, const char *group, const char *ifname);
+/* Leave a group joined with nw_mcast_join. */
+int nw_mcast_leave(int fd, const char *group, const char *ifname);
+/* Interface that outgoing multicast leaves by; NULL lets routing choose. */
+int nw_mcast_set_if(int fd, const char *ifname);
+/* Hop limit of outgoing multicast, 0 to 255 (1: this link only). */
+int nw_mcast_set_ttl(int fd, int ttl);
+/* Deliver (or not) our own multicast to this host's members. */
+int nw_mcast_set_loop(int fd, int on);
+
 #ifdef __cplusplus
 }
 #endif

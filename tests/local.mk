@@ -15,7 +15,8 @@ CHECK_SUITES = \
 	tests/check_udp \
 	tests/check_unix \
 	tests/check_opt \
-	tests/check_error
+	tests/check_error \
+	tests/check_dgram
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -42,3 +43,16 @@ TESTS += tests/demos.sh tests/happy-eyeballs.sh
 EXTRA_DIST += tests/demos.sh tests/demo-lib.sh tests/happy-eyeballs.sh
 check_PROGRAMS += tests/he-probe
 tests_he_probe_LDADD = lib/libnetwrap.la
+tests_check_dgram_CFLAGS = $(TEST_CFLAGS)
+tests_check_dgram_LDADD = $(TEST_LIBS)
+
+# Multicast and broadcast: the suite runs only inside the network namespace
+# its wrapper makes (SKIP where namespaces cannot be made).
+check_PROGRAMS += tests/check_mcast
+TESTS += tests/mcast-netns.sh
+EXTRA_DIST += tests/mcast-netns.sh tests/netns-veth.sh
+tests_check_mcast_CFLAGS = $(TEST_CFLAGS)
+tests_check_mcast_LDADD = $(TEST_LIBS)
+# The datagram demos, run from the build tree by their demo script.
+TESTS += tests/dgram-demos.sh
+EXTRA_DIST += tests/dgram-demos.sh
