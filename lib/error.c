@@ -19,6 +19,7 @@ const char *nw_errmsg(void)
 	return errmsg;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void record(const char *reason, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(errmsg, sizeof errmsg, fmt, ap);

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 int nw_tcp_listen(const char *host, const char *service, int backlog)
@@ -45,8 +46,18 @@ int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
 		fd = accept4(listen_fd, (struct sockaddr *)peer, peer ? &len : NULL,
 			     SOCK_CLOEXEC);
 	} while (fd < 0 && peer_gone(errno));
-	if (fd < 0)
-		return nwi_fail(errno, "nw_accept(%d)", listen_fd);
+	if (fd < 0) {
+		int err = errno;
+
+		/* On a blocking listener EAGAIN means its receive timeout expired. */
+		if (err == EAGAIN || err == EWOULDBLOCK) {
+			int flags = fcntl(listen_fd, F_GETFL);
+
+			if (flags >= 0 && !(flags & O_NONBLOCK))
+				err = ETIMEDOUT;
+		}
+		return nwi_fail(err, "nw_accept(%d)", listen_fd);
+	}
 	if (peerlen)
 		*peerlen = peer ? len : 0;
 	return fd;

@@ -17,19 +17,29 @@ NW_MAN3 = \
 	man/nw_accept.3 \
 	man/nw_addr_str.3 \
 	man/nw_errmsg.3 \
+	man/nw_mcast_join.3 \
 	man/nw_reader_new.3 \
 	man/nw_readn.3 \
+	man/nw_resolve.3 \
+	man/nw_sendto.3 \
+	man/nw_set_broadcast.3 \
 	man/nw_set_nonblock.3 \
 	man/nw_tcp_connect.3 \
 	man/nw_tcp_listen.3 \
 	man/nw_udp_bind.3 \
+	man/nw_udp_socket.3 \
 	man/nw_unix_listen.3
 
 NW_MAN3_ALIASES = \
 	man/nw_local_port.3 \
+	man/nw_mcast_leave.3 \
+	man/nw_mcast_set_if.3 \
+	man/nw_mcast_set_loop.3 \
+	man/nw_mcast_set_ttl.3 \
 	man/nw_reader_free.3 \
 	man/nw_reader_read.3 \
 	man/nw_readline.3 \
+	man/nw_recvfrom.3 \
 	man/nw_set_keepalive.3 \
 	man/nw_set_nodelay.3 \
 	man/nw_set_timeout.3 \

@@ -13,7 +13,7 @@ for log in tests/*.log; do
 	case "$log" in tests/test-suite.log) continue ;; esac
 	# Check's own summary line, or automake's result for script tests.
 	summary=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1 || true)
-	[ -n "$summary" ] || summary=$(grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' "${log%.log}.trs" 2>/dev/null | head -n 1 || true)
+	[ -n "$summary" ] || summary=$(sed -n 's/^:test-result: //p' "${log%.log}.trs" 2>/dev/null | head -n 1 || true)
 	printf '%-32s %s\n' "${log#tests/}" "$summary"
 done
 if [ "$status" -ne 0 ]; then

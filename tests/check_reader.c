@@ -181,6 +181,7 @@ START_TEST(reader_read_short_only_at_eof)
 	ck_assert(memcmp(got, "defgh", 5) == 0);
 	ck_assert_int_eq(nw_reader_read(r, got, 32), 0);
 	ck_assert_int_eq(nw_reader_read(r, got, 0), 0);
+	ck_assert_int_eq(nw_reader_read(r, NULL, 0), 0);
 	nw_reader_free(r);
 	close(sv[0]);
 	close(sv[1]);

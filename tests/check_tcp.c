@@ -331,6 +331,8 @@ START_TEST(accept_errors)
 	/* A non-blocking listener with nobody waiting says so. */
 	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 0));
 
+	tu_assert_ok(nw_set_timeout(lfd, 100));
+	tu_assert_fails(nw_accept(lfd, NULL, NULL), ETIMEDOUT);
 	tu_assert_ok(nw_set_nonblock(lfd, 1));
 	tu_assert_fails(nw_accept(lfd, NULL, NULL), EAGAIN);
 	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_accept("));

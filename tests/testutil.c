@@ -59,8 +59,8 @@ const char *tu_port_str(int fd, char *buf)
 {
 	int port = nw_local_port(fd);
 
-	ck_assert_msg(port > 0, "nw_local_port: %s", nw_errmsg());
-	snprintf(buf, 8, "%d", port);
+	ck_assert_msg(port > 0 && port <= 65535, "nw_local_port: %s", nw_errmsg());
+	snprintf(buf, 8, "%u", (unsigned)(port & 0xffff));
 	return buf;
 }
 
