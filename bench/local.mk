@@ -5,7 +5,7 @@ bench_netbench_SOURCES = bench/netbench.c
 bench_netbench_LDADD = lib/libnetwrap.la -lpthread
 
 TESTS += bench/quick.sh
-EXTRA_DIST += bench/quick.sh
+EXTRA_DIST += bench/quick.sh bench/callgrind.sh
 
 .PHONY: bench
 bench: bench/netbench$(EXEEXT)
