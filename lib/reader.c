@@ -101,12 +101,11 @@ static int take_pending(nw_reader *r, const char *call)
 /*
  * Everything but a whole line already in the buffer: lines split across
  * reads, lines longer than the caller's room, end of file and errors.
- * The first 'checked' buffered bytes hold no newline.  Kept out of line so
- * that nw_readline's fast path needs no stack frame.
+ * Kept out of line so that nw_readline's fast path needs no stack frame.
  */
-static __attribute__((noinline)) ssize_t readline_slow(nw_reader *r, char *line, size_t size, size_t checked)
+static __attribute__((noinline)) ssize_t readline_slow(nw_reader *r, char *line, size_t size)
 {
-	size_t copied = 0;
+	size_t copied = 0, checked = 0;
 
 	for (;;) {
 		size_t avail = r->end - r->start;
@@ -170,29 +169,30 @@ static __attribute__((noinline)) ssize_t readline_slow(nw_reader *r, char *line,
 
 ssize_t nw_readline(nw_reader *r, char *line, size_t size)
 {
-	if (r == NULL || line == NULL || size < 2 || size - 1 > SSIZE_MAX)
+	/* size < 2 wraps around: one comparison checks both ends of the range. */
+	if (r == NULL || line == NULL || size - 2 > (size_t)SSIZE_MAX - 1)
 		return nwi_fail(EINVAL, "nw_readline(size %zu)", size);
 	if (r->pending_err)
 		return take_pending(r, "nw_readline");
 
 	/*
 	 * The common case, a whole line already buffered, costs one memchr and
-	 * one memcpy and nothing else: it is most of the time a line protocol
-	 * spends in this library.
+	 * one memcpy and little else: it is most of the time a line protocol
+	 * spends in this library.  Anything else searches again from the start
+	 * of the buffer, once per read(2), not per line.
 	 */
-	const char *p = r->buf + r->start;
 	size_t avail = r->end - r->start;
-	size_t scan = avail < size - 1 ? avail : size - 1;
-	const char *nl = memchr(p, '\n', scan);
+	const char *nl = memchr(r->buf + r->start, '\n', avail < size - 1 ? avail : size - 1);
 
 	if (nl == NULL)
-		return readline_slow(r, line, size, scan);
+		return readline_slow(r, line, size);
 
+	const char *p = r->buf + r->start;
 	size_t k = (size_t)(nl - p) + 1;
 
-	memcpy(line, p, k);
-	line[k] = '\0';
 	r->start += k;
+	line[k] = '\0';
+	memcpy(line, p, k);
 	return (ssize_t)k;
 }
 
