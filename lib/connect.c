@@ -87,7 +87,13 @@ static int reap_attempts(struct race *r, int *winner)
 			i++;
 			continue;
 		}
-		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		/*
+		 * A failed attempt always raises POLLERR (and POLLHUP) beside
+		 * POLLOUT, so a plain POLLOUT is a connection: only a failure
+		 * needs the extra system call to learn its error.
+		 */
+		if ((p->revents & (POLLOUT | POLLERR | POLLHUP)) != POLLOUT &&
+		    getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 			soerr = errno;
 		if (soerr == 0) {
 			*winner = p->fd;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /*
@@ -59,11 +60,12 @@ void nw_reader_free(nw_reader *r)
 	free(r);
 }
 
-/* One read(2) into p: bytes read, 0 at end of file, -1 with errno. */
-static ssize_t read_some(int fd, void *p, size_t n)
+/* One read(2) or readv(2): bytes read, 0 at end of file, -1 with errno. */
+static ssize_t read_some(int fd, const struct iovec *iov, int iovcnt)
 {
 	for (;;) {
-		ssize_t got = read(fd, p, n);
+		ssize_t got = iovcnt == 1 ? read(fd, iov[0].iov_base, iov[0].iov_len)
+					  : readv(fd, iov, iovcnt);
 
 		if (got >= 0)
 			return got;
@@ -79,7 +81,8 @@ static ssize_t read_some(int fd, void *p, size_t n)
 /* Read more into the free tail of the buffer, which the caller made room in. */
 static ssize_t fill(nw_reader *r)
 {
-	ssize_t got = read_some(r->fd, r->buf + r->end, r->cap - r->end);
+	struct iovec tail = { .iov_base = r->buf + r->end, .iov_len = r->cap - r->end };
+	ssize_t got = read_some(r->fd, &tail, 1);
 
 	if (got > 0)
 		r->end += (size_t)got;
@@ -95,19 +98,19 @@ static int take_pending(nw_reader *r, const char *call)
 	return nwi_fail(err, "%s(fd %d)", call, r->fd);
 }
 
-ssize_t nw_readline(nw_reader *r, char *line, size_t size)
+/*
+ * Everything but a whole line already in the buffer: lines split across
+ * reads, lines longer than the caller's room, end of file and errors.
+ * Kept out of line so that nw_readline's fast path needs no stack frame.
+ */
+static __attribute__((noinline)) ssize_t readline_slow(nw_reader *r, char *line, size_t size)
 {
 	size_t copied = 0, checked = 0;
 
-	if (r == NULL || line == NULL || size < 2 || size - 1 > SSIZE_MAX)
-		return nwi_fail(EINVAL, "nw_readline(size %zu)", size);
-	if (r->pending_err)
-		return take_pending(r, "nw_readline");
 	for (;;) {
 		size_t avail = r->end - r->start;
 		size_t want = size - 1 - copied;
 		size_t scan = avail < want ? avail : want;
-		/* Bytes before 'checked' were searched by an earlier pass. */
 		char *nl = memchr(r->buf + r->start + checked, '\n', scan - checked);
 
 		if (nl != NULL) {
@@ -126,20 +129,21 @@ ssize_t nw_readline(nw_reader *r, char *line, size_t size)
 			break;
 		}
 		checked = avail;
-		if (r->start == r->end) {
-			r->start = r->end = 0;
+		if (r->start > 0) {
+			/*
+			 * Move the partial line (shorter than the caller's room) to
+			 * the front, so the read below gets the whole free buffer,
+			 * not a sliver of it: fewer, fuller reads.
+			 */
+			memmove(r->buf, r->buf + r->start, avail);
+			r->start = 0;
+			r->end = avail;
 		} else if (r->end == r->cap) {
-			if (r->start > 0) {
-				memmove(r->buf, r->buf + r->start, avail);
-				r->start = 0;
-				r->end = avail;
-			} else {
-				/* Full of one line shorter than the caller's room: hand it over. */
-				memcpy(line + copied, r->buf, avail);
-				copied += avail;
-				r->start = r->end = 0;
-				checked = 0;
-			}
+			/* Full of one line shorter than the caller's room: hand it over. */
+			memcpy(line + copied, r->buf, avail);
+			copied += avail;
+			r->start = r->end = 0;
+			checked = 0;
 		}
 
 		ssize_t got = fill(r);
@@ -163,6 +167,35 @@ ssize_t nw_readline(nw_reader *r, char *line, size_t size)
 	return (ssize_t)copied;
 }
 
+ssize_t nw_readline(nw_reader *r, char *line, size_t size)
+{
+	/* size < 2 wraps around: one comparison checks both ends of the range. */
+	if (r == NULL || line == NULL || size - 2 > (size_t)SSIZE_MAX - 1)
+		return nwi_fail(EINVAL, "nw_readline(size %zu)", size);
+	if (r->pending_err)
+		return take_pending(r, "nw_readline");
+
+	/*
+	 * The common case, a whole line already buffered, costs one memchr and
+	 * one memcpy and little else: it is most of the time a line protocol
+	 * spends in this library.  Anything else searches again from the start
+	 * of the buffer, once per read(2), not per line.
+	 */
+	size_t avail = r->end - r->start;
+	const char *nl = memchr(r->buf + r->start, '\n', avail < size - 1 ? avail : size - 1);
+
+	if (nl == NULL)
+		return readline_slow(r, line, size);
+
+	const char *p = r->buf + r->start;
+	size_t k = (size_t)(nl - p) + 1;
+
+	r->start += k;
+	line[k] = '\0';
+	memcpy(line, p, k);
+	return (ssize_t)k;
+}
+
 ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n)
 {
 	char *p = buf;
@@ -178,21 +211,21 @@ ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n)
 		memcpy(p, r->buf + r->start, got);
 	r->start += got;
 	while (got < n) {
+		/*
+		 * The buffer is empty.  One readv puts the rest of the request
+		 * straight into the caller's memory (one copy, by the kernel,
+		 * however large the request) and what else has arrived into the
+		 * buffer, for the next call.
+		 */
 		size_t rest = n - got;
-		ssize_t k;
+		struct iovec iov[2] = {
+			{ .iov_base = p + got, .iov_len = rest },
+			{ .iov_base = r->buf, .iov_len = r->cap },
+		};
+		/* readv fails when the lengths add up to more than SSIZE_MAX. */
+		ssize_t k = read_some(r->fd, iov, rest <= SSIZE_MAX - r->cap ? 2 : 1);
 
-		if (rest >= r->cap) {
-			/* Large reads bypass the buffer: one copy, by the kernel. */
-			k = read_some(r->fd, p + got, rest);
-		} else {
-			r->start = r->end = 0;
-			k = fill(r);
-			if (k > 0) {
-				k = (size_t)k < rest ? k : (ssize_t)rest;
-				memcpy(p + got, r->buf, (size_t)k);
-				r->start = (size_t)k;
-			}
-		}
+		r->start = r->end = 0;
 		if (k == 0)
 			break;
 		if (k < 0) {
@@ -200,6 +233,10 @@ ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n)
 				return nwi_fail(errno, "nw_reader_read(fd %d, %zu)", r->fd, n);
 			r->pending_err = errno;
 			break;
+		}
+		if ((size_t)k > rest) {
+			r->end = (size_t)k - rest;
+			k = (ssize_t)rest;
 		}
 		got += (size_t)k;
 	}
