@@ -107,10 +107,9 @@ static int reap_attempts(struct race *r, int *winner)
 	return 0;
 }
 
-static int race(struct race *r, int timeout_ms)
+static int race(struct race *r, int64_t deadline)
 {
 	int64_t now = nwi_now_ms();
-	int64_t deadline = timeout_ms >= 0 ? now + timeout_ms : -1;
 	int64_t next_at = now;
 	int winner = -1;
 
@@ -187,9 +186,11 @@ int nw_tcp_connect(const char *host, const char *service, int timeout_ms)
 	size_t small_order[SMALL_LIST];
 	struct pollfd small_pending[SMALL_LIST];
 	struct race r = { .list = &list, .order = small_order, .pending = small_pending };
+	/* The bound covers the name lookup too. */
+	int64_t deadline = timeout_ms >= 0 ? nwi_now_ms() + timeout_ms : -1;
 	int fd;
 
-	if (nwi_resolve("nw_tcp_connect", host, service, SOCK_STREAM, 0, &list) < 0)
+	if (nwi_resolve_until("nw_tcp_connect", host, service, SOCK_STREAM, 0, deadline, &list) < 0)
 		return -1;
 	if (list.count == 1 && timeout_ms < 0) {
 		fd = connect_blocking(&list.addrs[0]);
@@ -205,7 +206,7 @@ int nw_tcp_connect(const char *host, const char *service, int timeout_ms)
 		}
 	}
 	interleave(&list, r.order);
-	fd = race(&r, timeout_ms);
+	fd = race(&r, deadline);
 	for (size_t i = 0; i < r.npending; i++)
 		nwi_close_keep_errno(r.pending[i].fd);
 	if (fd >= 0) {

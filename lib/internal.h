@@ -55,6 +55,9 @@ enum nwi_resolve_flags {
  */
 int nwi_resolve(const char *call, const char *host, const char *service,
 		int socktype, int flags, struct nwi_addrlist *out);
+/* The same, giving up with ETIMEDOUT at deadline (nwi_now_ms(); -1: never). */
+int nwi_resolve_until(const char *call, const char *host, const char *service,
+		      int socktype, int flags, int64_t deadline, struct nwi_addrlist *out);
 void nwi_addrlist_free(struct nwi_addrlist *list);
 /* True when host means every local address. */
 bool nwi_host_is_wildcard(const char *host);

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,9 +126,93 @@ static void set_v6(struct nwi_addr *a, const struct in6_addr *ip, uint16_t port)
 	a->len = sizeof *sin6;
 }
 
+/*
+ * A name lookup that a deadline can cut short.  getaddrinfo() cannot be
+ * interrupted, so the lookup runs as an asynchronous request
+ * (getaddrinfo_a); on time-out the caller walks away and the request,
+ * which may still be running in glibc's resolver thread, frees itself when
+ * it completes.  Two references (the caller's and the completion
+ * notification's) decide who frees it.
+ */
+struct lookup {
+	struct gaicb cb;
+	struct addrinfo hints;
+	atomic_int refs;
+	char name[];
+};
+
+static void lookup_release(struct lookup *job)
+{
+	if (atomic_fetch_sub(&job->refs, 1) == 1) {
+		if (job->cb.ar_result != NULL)
+			freeaddrinfo(job->cb.ar_result);
+		free(job);
+	}
+}
+
+static void lookup_done(union sigval value)
+{
+	lookup_release(value.sival_ptr);
+}
+
+/* getaddrinfo for name before deadline (-1: none); NWI_EAI_TIMEOUT when it passes. */
+#define NWI_EAI_TIMEOUT 1
+static int getaddrinfo_until(const char *name, const struct addrinfo *hints,
+			     int64_t deadline, struct addrinfo **res)
+{
+	size_t len = strlen(name);
+	struct lookup *job;
+	struct gaicb *list[1];
+	struct sigevent done = { .sigev_notify = SIGEV_THREAD };
+	int rc;
+
+	if (deadline < 0)
+		return getaddrinfo(name, NULL, hints, res);
+	job = malloc(sizeof *job + len + 1);
+	if (job == NULL)
+		return EAI_MEMORY;
+	memcpy(job->name, name, len + 1);
+	job->hints = *hints;
+	memset(&job->cb, 0, sizeof job->cb);
+	job->cb.ar_name = job->name;
+	job->cb.ar_request = &job->hints;
+	atomic_init(&job->refs, 2);
+	list[0] = &job->cb;
+	done.sigev_notify_function = lookup_done;
+	done.sigev_value.sival_ptr = job;
+	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &done);
+	if (rc != 0) {
+		free(job);
+		return rc;
+	}
+	while ((rc = gai_error(&job->cb)) == EAI_INPROGRESS) {
+		int64_t left = deadline - nwi_now_ms();
+		struct timespec wait;
+
+		if (left <= 0) {
+			/* A request cancelled before it ran is never notified. */
+			if (gai_cancel(&job->cb) == EAI_CANCELED)
+				lookup_release(job);
+			lookup_release(job);
+			return NWI_EAI_TIMEOUT;
+		}
+		wait.tv_sec = left / 1000;
+		wait.tv_nsec = (left % 1000) * 1000000;
+		gai_suspend((const struct gaicb *const *)list, 1, &wait);
+	}
+	if (rc == 0) {
+		*res = job->cb.ar_result;
+		job->cb.ar_result = NULL;
+	} else if (rc == EAI_SYSTEM) {
+		rc = EAI_AGAIN;	/* the worker's errno is not ours to read */
+	}
+	lookup_release(job);
+	return rc;
+}
+
 static int resolve_name(const char *call, const char *host, const char *name,
 			const char *service, uint16_t port, int socktype, int flags,
-			struct nwi_addrlist *out)
+			int64_t deadline, struct nwi_addrlist *out)
 {
 	struct addrinfo hints = { .ai_socktype = socktype };
 	struct addrinfo *res = NULL, *ai;
@@ -138,7 +224,10 @@ static int resolve_name(const char *call, const char *host, const char *name,
 	/* Anything with a colon is an IPv6 literal (with a scope): never ask DNS. */
 	if (strchr(name, ':') != NULL)
 		hints.ai_flags |= AI_NUMERICHOST;
-	rc = getaddrinfo(name, NULL, &hints, &res);
+	rc = getaddrinfo_until(name, &hints, deadline, &res);
+	if (rc == NWI_EAI_TIMEOUT)
+		return nwi_fail_text(ETIMEDOUT, "name lookup timed out", "%s(%s, %s)",
+				     call, host, service);
 	if (rc != 0)
 		return gai_fail(rc, call, host, service);
 	for (ai = res; ai; ai = ai->ai_next)
@@ -175,6 +264,12 @@ static int resolve_name(const char *call, const char *host, const char *name,
 
 int nwi_resolve(const char *call, const char *host, const char *service,
 		int socktype, int flags, struct nwi_addrlist *out)
+{
+	return nwi_resolve_until(call, host, service, socktype, flags, -1, out);
+}
+
+int nwi_resolve_until(const char *call, const char *host, const char *service,
+		      int socktype, int flags, int64_t deadline, struct nwi_addrlist *out)
 {
 	char name[256];
 	const char *h = host;
@@ -221,5 +316,5 @@ int nwi_resolve(const char *call, const char *host, const char *service,
 		out->count = 1;
 		return 0;
 	}
-	return resolve_name(call, host, h, service, port, socktype, flags, out);
+	return resolve_name(call, host, h, service, port, socktype, flags, deadline, out);
 }

@@ -31,6 +31,12 @@ cat >"/etc/netns/$ns/hosts" <<HOSTS
 2001:db8::2 he-slow
 127.0.0.1 he-slow
 HOSTS
+# Lookups of other names go to a name server that never answers (it would
+# take the resolver 2 x 5 s to give up).
+cat >"/etc/netns/$ns/resolv.conf" <<RESOLV
+nameserver 2001:db8::53
+options timeout:5 attempts:2
+RESOLV
 ip -n "$ns" link set lo up
 ip -n "$ns" link add nwhe0 type veth peer name nwhe1
 ip -n "$ns" link set nwhe0 up

@@ -6,6 +6,10 @@
  *   he-refused  ::1 and 127.0.0.1, both refusing
  *   he-slow     2001:db8::2 (black hole), then 127.0.0.1 (refusing)
  *
+ * and whose resolv.conf names a black-holed name server (2001:db8::53), so a
+ * name outside the hosts file is a lookup that hangs: nothing leaves the
+ * namespace.
+ *
  * Exit 0 when every promise holds; 1 with a message otherwise.
  */
 #define _GNU_SOURCE
@@ -115,6 +119,14 @@ int main(void)
 	printf("he-slow: %s after %ld ms\n", nw_errmsg(), ms);
 	EXPECT(fd < 0 && errno == ETIMEDOUT, "he-slow: want ETIMEDOUT: %s", nw_errmsg());
 	EXPECT(ms >= 750 && ms < 3000, "he-slow: the 800 ms bound took %ld ms", ms);
+
+	/* A name lookup that hangs: the timeout bounds it too. */
+	t0 = now_ms();
+	fd = nw_tcp_connect("unlisted.test", port, 800);
+	ms = now_ms() - t0;
+	printf("unlisted.test: %s after %ld ms\n", nw_errmsg(), ms);
+	EXPECT(fd < 0 && errno == ETIMEDOUT, "unlisted.test: want ETIMEDOUT: %s", nw_errmsg());
+	EXPECT(ms >= 750 && ms < 3000, "unlisted.test: the 800 ms bound took %ld ms", ms);
 
 	close(lfd);
 	close(rfd);
