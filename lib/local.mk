@@ -21,7 +21,8 @@ lib_libnetwrap_la_SOURCES = \
 	lib/io.c \
 	lib/reader.c \
 	lib/addr.c \
-	lib/opt.c
+	lib/opt.c \
+	lib/tcpinfo.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now

@@ -8,10 +8,17 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 
 CHECK_SUITES = \
-	tests/check_addr
+	tests/check_addr \
+	tests/check_tcpinfo
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
 
 tests_check_addr_CFLAGS = $(TEST_CFLAGS)
 tests_check_addr_LDADD = $(TEST_LIBS)
+tests_check_tcpinfo_CFLAGS = $(TEST_CFLAGS)
+tests_check_tcpinfo_LDADD = $(TEST_LIBS)
+
+# The TCP state-walk demo (examples/tcp-states) keeps its promises.
+TESTS += tests/tcp-states.sh
+EXTRA_DIST += tests/tcp-states.sh
