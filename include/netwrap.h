@@ -140,6 +140,15 @@ const char *nw_tcp_state_name(enum nw_tcp_state state);
 /* Half-close: send FIN after the data written so far, keep reading. */
 int nw_shutdown_write(int fd);
 
+/* Descriptor passing and credentials (Unix-domain sockets) */
+
+/* Send an open descriptor (SCM_RIGHTS) with one data byte; fd stays open here. */
+int nw_send_fd(int sock, int fd);
+/* Receive one descriptor sent by nw_send_fd, close-on-exec; the new fd or -1. */
+int nw_recv_fd(int sock);
+/* The peer's process, user and group at connect time (SO_PEERCRED); NULLs skip. */
+int nw_peer_cred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,7 +9,8 @@ TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 
 CHECK_SUITES = \
 	tests/check_addr \
-	tests/check_tcpinfo
+	tests/check_tcpinfo \
+	tests/check_fdpass
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -18,6 +19,8 @@ tests_check_addr_CFLAGS = $(TEST_CFLAGS)
 tests_check_addr_LDADD = $(TEST_LIBS)
 tests_check_tcpinfo_CFLAGS = $(TEST_CFLAGS)
 tests_check_tcpinfo_LDADD = $(TEST_LIBS)
+tests_check_fdpass_CFLAGS = $(TEST_CFLAGS)
+tests_check_fdpass_LDADD = $(TEST_LIBS)
 
 # The TCP state-walk demo (examples/tcp-states) keeps its promises.
 TESTS += tests/tcp-states.sh
