@@ -149,6 +149,11 @@ int nw_recv_fd(int sock);
 /* The peer's process, user and group at connect time (SO_PEERCRED); NULLs skip. */
 int nw_peer_cred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/* Sending files */
+
+/* Send count bytes of file_fd from offset (-1: its position) to sock; bytes sent or -1. */
+ssize_t nw_sendfile(int sock, int file_fd, int64_t offset, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,8 @@ TEST_LIBS = tests/libtestutil.la lib/libnetwrap.la $(CHECK_LIBS) -lpthread
 CHECK_SUITES = \
 	tests/check_addr \
 	tests/check_tcpinfo \
-	tests/check_fdpass
+	tests/check_fdpass \
+	tests/check_sendfile
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -21,6 +22,8 @@ tests_check_tcpinfo_CFLAGS = $(TEST_CFLAGS)
 tests_check_tcpinfo_LDADD = $(TEST_LIBS)
 tests_check_fdpass_CFLAGS = $(TEST_CFLAGS)
 tests_check_fdpass_LDADD = $(TEST_LIBS)
+tests_check_sendfile_CFLAGS = $(TEST_CFLAGS)
+tests_check_sendfile_LDADD = $(TEST_LIBS)
 
 # The TCP state-walk demo (examples/tcp-states) keeps its promises.
 TESTS += tests/tcp-states.sh
