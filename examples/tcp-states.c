@@ -403,15 +403,24 @@ int main(int argc, char **argv)
 	watch(&client, NW_TCP_TIME_WAIT, &server, NW_TCP_CLOSED, 2000);
 	say("The client read %lld bytes and then end of file.  The server's FIN was", got);
 	say("acknowledged at once: its end went CLOSED and the kernel forgot it.");
-	say("The client, which closed first, is in TIME_WAIT.  Its descriptor already");
-	say("says CLOSED (Linux hands TIME_WAIT to a small socket of its own), so the");
-	say("state is found by address, as ss(8) does.");
-	close(client_fd);
-	client.fd = -1;
-	watch(&client, NW_TCP_UNKNOWN, NULL, NW_TCP_UNKNOWN, 100);	/* outlives close() */
-	say("After close() it is still TIME_WAIT, for 60 s on Linux (2 MSL), so that a");
-	say("delayed segment of this connection cannot pass for one of a new connection");
-	say("between the same addresses, and a lost last ACK can be sent again.");
+	if (client.last != NW_TCP_TIME_WAIT) {
+		/* Linux keeps at most net.ipv4.tcp_max_tw_buckets of them per namespace. */
+		say("The client closed first, yet no TIME_WAIT: this network namespace");
+		say("already holds its maximum of TIME_WAIT connections");
+		say("(net.ipv4.tcp_max_tw_buckets), so Linux closed this one at once.");
+		say("/proc/net/netstat counts such cases as TCPTimeWaitOverflow.");
+		close(client_fd);
+	} else {
+		say("The client, which closed first, is in TIME_WAIT.  Its descriptor already");
+		say("says CLOSED (Linux hands TIME_WAIT to a small socket of its own), so the");
+		say("state is found by address, as ss(8) does.");
+		close(client_fd);
+		client.fd = -1;
+		watch(&client, NW_TCP_UNKNOWN, NULL, NW_TCP_UNKNOWN, 100);	/* outlives close() */
+		say("After close() it is still TIME_WAIT, for 60 s on Linux (2 MSL), so that a");
+		say("delayed segment of this connection cannot pass for one of a new connection");
+		say("between the same addresses, and a lost last ACK can be sent again.");
+	}
 
 	step("Not seen here");
 	say("SYN_RECEIVED: the server's side between its SYN-ACK and the client's ACK;");
