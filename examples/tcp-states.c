@@ -53,6 +53,8 @@ static void die(const char *what)
 }
 
 /* A paragraph of explanation, indented under the timeline. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void say(const char *fmt, ...)
 {
 	va_list ap;
