@@ -60,7 +60,7 @@ static void say(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("             ", stdout);
+	fputs("    ", stdout);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
@@ -157,7 +157,7 @@ static void print_rtt(const struct end *e)
 
 	if (nw_tcp_info(e->fd, &info, sizeof info) < 0)
 		die("nw_tcp_info");
-	say("%s: rtt %u us (+- %u), rto %u ms, mss %u, %u retransmits so far",
+	say("%s: rtt %u us (+- %u), rto %u ms, mss %u, segments sent again: %u",
 	    e->name, info.rtt_us, info.rttvar_us, info.rto_us / 1000, info.snd_mss,
 	    info.total_retrans);
 }
@@ -307,9 +307,9 @@ int main(int argc, char **argv)
 	end_poll(&client);
 	if (client.last == NW_TCP_SYN_SENT) {
 		say("%d finished connections wait in the listener's accept queue, and", nfillers);
-		say("nobody has accepted them: the queue is full, so the server's kernel drops");
-		say("our SYN.  The client waits in SYN_SENT and sends its SYN again when its");
-		say("retransmission timer (1 s to begin with) expires.");
+		say("nobody has accepted them: the queue is full, so the server's kernel");
+		say("drops our SYN.  The client waits in SYN_SENT and sends its SYN again");
+		say("when its retransmission timer (1 s to begin with) expires.");
 	} else {
 		say("The accept queue never filled, so the handshake was over before");
 		say("connect() returned: SYN_SENT was not seen.");
