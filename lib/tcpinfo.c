@@ -148,7 +148,7 @@ int nw_tcp_info(int fd, struct nw_tcp_info *info, size_t size)
 	return 0;
 }
 
-/* One sock_diag exact-match request and its reply (RFC 3549 framing). */
+/* One sock_diag request for an exact match, in netlink framing (RFC 3549). */
 struct diag_request {
 	struct nlmsghdr nlh;
 	struct inet_diag_req_v2 req;
