@@ -21,3 +21,8 @@ examples_udp_time_server_LDADD = lib/libnetwrap.la
 examples_udp_time_client_LDADD = lib/libnetwrap.la
 examples_mcast_send_LDADD = lib/libnetwrap.la
 examples_mcast_recv_LDADD = lib/libnetwrap.la
+
+# The TCP state diagram, live (run by tests/tcp-states.sh).
+noinst_PROGRAMS += examples/tcp-states
+examples_tcp_states_LDADD = lib/libnetwrap.la
+EXTRA_DIST += scripts/demo-tcp-states.sh

@@ -10,6 +10,7 @@
 #define NETWRAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -115,6 +116,72 @@ int nw_mcast_set_if(int fd, const char *ifname);
 int nw_mcast_set_ttl(int fd, int ttl);
 /* Deliver (or not) our own multicast to this host's members. */
 int nw_mcast_set_loop(int fd, int on);
+
+/* TCP connection state and half-close */
+
+/* The states of the TCP state diagram (RFC 9293, section 3.3.2). */
+enum nw_tcp_state {
+	NW_TCP_UNKNOWN = 0,	/* a state this library does not know */
+	NW_TCP_CLOSED,
+	NW_TCP_LISTEN,
+	NW_TCP_SYN_SENT,
+	NW_TCP_SYN_RECEIVED,
+	NW_TCP_ESTABLISHED,
+	NW_TCP_FIN_WAIT_1,
+	NW_TCP_FIN_WAIT_2,
+	NW_TCP_CLOSE_WAIT,
+	NW_TCP_CLOSING,
+	NW_TCP_LAST_ACK,
+	NW_TCP_TIME_WAIT
+};
+
+/*
+ * A snapshot of one connection.  New fields are only ever added at the end:
+ * pass sizeof your struct, and what the library or kernel cannot report is 0.
+ */
+struct nw_tcp_info {
+	enum nw_tcp_state state;
+	uint32_t rtt_us;	/* smoothed round-trip time */
+	uint32_t rttvar_us;	/* its mean deviation */
+	uint32_t min_rtt_us;	/* smallest round-trip time seen */
+	uint32_t rto_us;	/* retransmission timeout */
+	uint32_t retransmits;	/* unanswered retransmissions of the oldest segment */
+	uint32_t total_retrans;	/* segments retransmitted over the connection's life */
+	uint32_t lost;		/* segments presumed lost */
+	uint32_t unacked;	/* segments in flight */
+	uint32_t snd_cwnd;	/* congestion window, in segments */
+	uint32_t snd_mss;	/* largest segment sent */
+	uint32_t rcv_mss;	/* largest segment the peer seems to send */
+	uint32_t pmtu;		/* path MTU */
+	uint32_t notsent_bytes;	/* written, not yet sent */
+	uint64_t bytes_acked;	/* sent and acknowledged */
+	uint64_t bytes_received;	/* received in order */
+};
+
+/* State, round-trip time and retransmits of a TCP socket (TCP_INFO). */
+int nw_tcp_info(int fd, struct nw_tcp_info *info, size_t size);
+/* The same for a connection found by its addresses, with or without a descriptor. */
+int nw_tcp_info_by_addr(const struct sockaddr *local, socklen_t local_len,
+			const struct sockaddr *remote, socklen_t remote_len,
+			struct nw_tcp_info *info, size_t size);
+/* "ESTABLISHED", "TIME_WAIT", ...; "UNKNOWN" for anything else.  Never NULL. */
+const char *nw_tcp_state_name(enum nw_tcp_state state);
+/* Half-close: send FIN after the data written so far, keep reading. */
+int nw_shutdown_write(int fd);
+
+/* Descriptor passing and credentials (Unix-domain sockets) */
+
+/* Send an open descriptor (SCM_RIGHTS) with one data byte; fd stays open here. */
+int nw_send_fd(int sock, int fd);
+/* Receive one descriptor sent by nw_send_fd, close-on-exec; the new fd or -1. */
+int nw_recv_fd(int sock);
+/* The peer's process, user and group at connect time (SO_PEERCRED); NULLs skip. */
+int nw_peer_cred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/* Sending files */
+
+/* Send count bytes of file_fd from offset (-1: its position) to sock; bytes sent or -1. */
+ssize_t nw_sendfile(int sock, int file_fd, int64_t offset, size_t count);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -75,7 +76,7 @@ int nwi_bind_service(const char *call, const char *host, const char *service,
 /* Most telling of two connect errors: a refusal beats a silent network. */
 int nwi_more_telling(int current, int candidate);
 
-/* io.c: waiting for readiness with the socket's own timeout. */
+/* io.c: waiting for readiness with the socket's own timeout, whole writes. */
 
 /*
  * After an EAGAIN on fd, wait until it is ready for events, for as long as
@@ -83,6 +84,28 @@ int nwi_more_telling(int current, int candidate);
  * ETIMEDOUT (or the poll error) otherwise.
  */
 int nwi_wait_ready(int fd, short events);
+
+/*
+ * Write all n bytes to any descriptor: send(MSG_NOSIGNAL) on a socket,
+ * write(2) with SIGPIPE held back on anything else.  Retries EINTR and
+ * short writes, waits like nwi_wait_ready on EAGAIN.  n, or -1 with errno
+ * and no message recorded (the public caller names itself).
+ */
+ssize_t nwi_write_all(int fd, const void *buf, size_t n);
+
+/*
+ * For calls that cannot say MSG_NOSIGNAL (write to a pipe, sendfile):
+ * block SIGPIPE in this thread around them, then take back the SIGPIPE
+ * the call raised when it failed with EPIPE, unless one was pending
+ * before.  The process's signal dispositions are never touched.
+ */
+struct nwi_sigpipe {
+	sigset_t old;
+	bool was_pending;
+};
+void nwi_sigpipe_block(struct nwi_sigpipe *sp);
+/* Restore the thread's mask; errno is preserved. */
+void nwi_sigpipe_restore(struct nwi_sigpipe *sp, bool got_epipe);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t nwi_now_ms(void);

@@ -104,44 +104,56 @@ ssize_t nw_readn(int fd, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
-/*
- * write(2) on a pipe or a file, without SIGPIPE: block the signal in this
- * thread and take back the one the write raised, unless one was already
- * pending before.  Sockets never come here: send(MSG_NOSIGNAL) is cheaper.
- */
-static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+void nwi_sigpipe_block(struct nwi_sigpipe *sp)
 {
-	sigset_t pipe_set, old, pending;
-	bool was_pending;
-	ssize_t w;
-	int err;
+	sigset_t pipe_set, pending;
 
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	w = write(fd, buf, n);
-	err = errno;
-	if (w < 0 && err == EPIPE && !was_pending) {
-		const struct timespec zero = { 0, 0 };
+	sp->was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &sp->old);
+}
 
+void nwi_sigpipe_restore(struct nwi_sigpipe *sp, bool got_epipe)
+{
+	int saved = errno;
+
+	/* A SIGPIPE pending before we blocked belongs to someone else: leave it. */
+	if (got_epipe && !sp->was_pending) {
+		const struct timespec zero = { 0, 0 };
+		sigset_t pipe_set;
+
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
 		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
 			;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = err;
+	pthread_sigmask(SIG_SETMASK, &sp->old, NULL);
+	errno = saved;
+}
+
+/*
+ * write(2) on a pipe or a file, without SIGPIPE.  Sockets never come here:
+ * send(MSG_NOSIGNAL) is cheaper than two signal-mask changes.
+ */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+{
+	struct nwi_sigpipe sp;
+	ssize_t w;
+
+	nwi_sigpipe_block(&sp);
+	w = write(fd, buf, n);
+	nwi_sigpipe_restore(&sp, w < 0 && errno == EPIPE);
 	return w;
 }
 
-ssize_t nw_writen(int fd, const void *buf, size_t n)
+ssize_t nwi_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	size_t done = 0;
 	bool is_socket = true;
 
-	if ((buf == NULL && n > 0) || n > SSIZE_MAX)
-		return nwi_fail(EINVAL, "nw_writen(%d, %zu)", fd, n);
 	while (done < n) {
 		ssize_t w;
 
@@ -159,10 +171,19 @@ ssize_t nw_writen(int fd, const void *buf, size_t n)
 		} else if (errno == EINTR) {
 			continue;
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			return nwi_fail(errno, "nw_writen(%d, %zu)", fd, n);
+			return -1;
 		} else if (nwi_wait_ready(fd, POLLOUT) < 0) {
-			return nwi_fail(errno, "nw_writen(%d, %zu)", fd, n);
+			return -1;
 		}
 	}
+	return (ssize_t)n;
+}
+
+ssize_t nw_writen(int fd, const void *buf, size_t n)
+{
+	if ((buf == NULL && n > 0) || n > SSIZE_MAX)
+		return nwi_fail(EINVAL, "nw_writen(%d, %zu)", fd, n);
+	if (nwi_write_all(fd, buf, n) < 0)
+		return nwi_fail(errno, "nw_writen(%d, %zu)", fd, n);
 	return (ssize_t)n;
 }

@@ -23,7 +23,10 @@ lib_libnetwrap_la_SOURCES = \
 	lib/addr.c \
 	lib/opt.c \
 	lib/dgram.c \
-	lib/mcast.c
+	lib/mcast.c \
+	lib/tcpinfo.c \
+	lib/fdpass.c \
+	lib/sendfile.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now

@@ -18,13 +18,18 @@ NW_MAN3 = \
 	man/nw_addr_str.3 \
 	man/nw_errmsg.3 \
 	man/nw_mcast_join.3 \
+	man/nw_peer_cred.3 \
 	man/nw_reader_new.3 \
 	man/nw_readn.3 \
 	man/nw_resolve.3 \
+	man/nw_send_fd.3 \
+	man/nw_sendfile.3 \
 	man/nw_sendto.3 \
 	man/nw_set_broadcast.3 \
 	man/nw_set_nonblock.3 \
+	man/nw_shutdown_write.3 \
 	man/nw_tcp_connect.3 \
+	man/nw_tcp_info.3 \
 	man/nw_tcp_listen.3 \
 	man/nw_udp_bind.3 \
 	man/nw_udp_socket.3 \
@@ -39,10 +44,13 @@ NW_MAN3_ALIASES = \
 	man/nw_reader_free.3 \
 	man/nw_reader_read.3 \
 	man/nw_readline.3 \
+	man/nw_recv_fd.3 \
 	man/nw_recvfrom.3 \
 	man/nw_set_keepalive.3 \
 	man/nw_set_nodelay.3 \
 	man/nw_set_timeout.3 \
+	man/nw_tcp_info_by_addr.3 \
+	man/nw_tcp_state_name.3 \
 	man/nw_udp_connect.3 \
 	man/nw_unix_connect.3 \
 	man/nw_writen.3

@@ -16,7 +16,10 @@ CHECK_SUITES = \
 	tests/check_unix \
 	tests/check_opt \
 	tests/check_error \
-	tests/check_dgram
+	tests/check_dgram \
+	tests/check_tcpinfo \
+	tests/check_fdpass \
+	tests/check_sendfile
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -56,3 +59,13 @@ tests_check_mcast_LDADD = $(TEST_LIBS)
 # The datagram demos, run from the build tree by their demo script.
 TESTS += tests/dgram-demos.sh
 EXTRA_DIST += tests/dgram-demos.sh
+tests_check_tcpinfo_CFLAGS = $(TEST_CFLAGS)
+tests_check_tcpinfo_LDADD = $(TEST_LIBS)
+tests_check_fdpass_CFLAGS = $(TEST_CFLAGS)
+tests_check_fdpass_LDADD = $(TEST_LIBS)
+tests_check_sendfile_CFLAGS = $(TEST_CFLAGS)
+tests_check_sendfile_LDADD = $(TEST_LIBS)
+
+# The TCP state-walk demo (examples/tcp-states) keeps its promises.
+TESTS += tests/tcp-states.sh
+EXTRA_DIST += tests/tcp-states.sh
