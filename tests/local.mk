@@ -1,5 +1,7 @@
 # Check suites: one per subsystem, each a program run by `make check`.
-AM_TESTS_ENVIRONMENT = CK_VERBOSITY=normal; export CK_VERBOSITY;
+AM_TESTS_ENVIRONMENT = CK_VERBOSITY=normal; export CK_VERBOSITY; \
+	CC='$(CC)' CXX='$(CXX)' NM='$(NM)' OBJDUMP='$(OBJDUMP)' MAKE='$(MAKE)' \
+	PACKAGE_VERSION='$(PACKAGE_VERSION)'; export CC CXX NM OBJDUMP MAKE PACKAGE_VERSION;
 
 check_LTLIBRARIES = tests/libtestutil.la
 tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
@@ -42,8 +44,8 @@ tests_check_error_CFLAGS = $(TEST_CFLAGS)
 tests_check_error_LDADD = $(TEST_LIBS)
 
 # Script tests: the examples, the Happy Eyeballs race in a namespace, the header.
-TESTS += tests/demos.sh tests/happy-eyeballs.sh
-EXTRA_DIST += tests/demos.sh tests/demo-lib.sh tests/happy-eyeballs.sh
+TESTS += tests/demos.sh tests/happy-eyeballs.sh tests/api.sh
+EXTRA_DIST += tests/demos.sh tests/demo-lib.sh tests/happy-eyeballs.sh tests/api.sh
 check_PROGRAMS += tests/he-probe
 tests_he_probe_LDADD = lib/libnetwrap.la
 tests_check_dgram_CFLAGS = $(TEST_CFLAGS)
