@@ -21,7 +21,8 @@ CHECK_SUITES = \
 	tests/check_dgram \
 	tests/check_tcpinfo \
 	tests/check_fdpass \
-	tests/check_sendfile
+	tests/check_sendfile \
+	tests/check_resolve
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES)
@@ -71,3 +72,5 @@ tests_check_sendfile_LDADD = $(TEST_LIBS)
 # The TCP state-walk demo (examples/tcp-states) keeps its promises.
 TESTS += tests/tcp-states.sh
 EXTRA_DIST += tests/tcp-states.sh
+tests_check_resolve_CFLAGS = $(TEST_CFLAGS)
+tests_check_resolve_LDADD = $(TEST_LIBS) -ldl
