@@ -44,3 +44,7 @@ ip -n "$ns" link set nwhe1 up
 ip -n "$ns" -6 addr add 2001:db8::1/64 dev nwhe0 nodad
 
 ip netns exec "$ns" "${PROBE:-tests/he-probe}"
+
+# A name server that refuses at once: a temporary failure, EAGAIN.
+echo "nameserver 127.0.0.1" >"/etc/netns/$ns/resolv.conf"
+ip netns exec "$ns" "${PROBE:-tests/he-probe}" --dns-refused

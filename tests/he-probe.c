@@ -8,7 +8,8 @@
  *
  * and whose resolv.conf names a black-holed name server (2001:db8::53), so a
  * name outside the hosts file is a lookup that hangs: nothing leaves the
- * namespace.
+ * namespace.  With --dns-refused, the name server is 127.0.0.1, where
+ * nothing listens: a temporary resolver failure.
  *
  * Exit 0 when every promise holds; 1 with a message otherwise.
  */
@@ -57,7 +58,22 @@ static int refusing_port(char *port)
 	return fd;
 }
 
-int main(void)
+/* With a name server that refuses (nothing on 127.0.0.1:53): EAGAIN. */
+static int dns_refused(void)
+{
+	int fd = nw_tcp_connect("unlisted.test", "80", 5000);
+
+	printf("unlisted.test with a refusing name server: %s\n", nw_errmsg());
+	EXPECT(fd < 0 && errno == EAGAIN, "want EAGAIN for a temporary resolver failure: %s",
+	       nw_errmsg());
+	EXPECT(strstr(nw_errmsg(), "nw_tcp_connect(unlisted.test, 80): ") == nw_errmsg(),
+	       "the message must name the call: %s", nw_errmsg());
+	fd = nw_udp_connect("unlisted.test", "80");
+	EXPECT(fd < 0 && errno == EAGAIN, "nw_udp_connect: want EAGAIN: %s", nw_errmsg());
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
 	char port[8], refused[8], addr[NW_ADDRSTRLEN];
@@ -65,6 +81,9 @@ int main(void)
 	socklen_t len = sizeof peer;
 	long t0, ms;
 	int lfd, fd, rfd;
+
+	if (argc == 2 && strcmp(argv[1], "--dns-refused") == 0)
+		return dns_refused();
 
 	lfd = nw_tcp_listen("127.0.0.1", "0", 0);
 	rfd = refusing_port(refused);
