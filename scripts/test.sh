@@ -8,17 +8,22 @@ cd "$(dirname "$0")/.."
 status=0
 make -j"$(nproc)" check || status=$?
 echo "== test results (make check) =="
-for log in tests/*.log; do
+for log in tests/*.log bench/*.log; do
 	[ -f "$log" ] || continue
-	case "$log" in tests/test-suite.log) continue ;; esac
 	# Check's own summary line, or automake's result for script tests.
 	summary=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1 || true)
 	[ -n "$summary" ] || summary=$(sed -n 's/^:test-result: //p' "${log%.log}.trs" 2>/dev/null | head -n 1 || true)
-	printf '%-32s %s\n' "${log#tests/}" "$summary"
+	printf '%-32s %s\n' "$log" "$summary"
 done
+count() { sed -n "s/^# $1: *//p" test-suite.log 2>/dev/null || echo 0; }
+passed=$(count PASS)
+failed=$(($(count FAIL) + $(count ERROR) + $(count XPASS)))
+skipped=$(count SKIP)
 if [ "$status" -ne 0 ]; then
-	cat tests/test-suite.log 2>/dev/null || true
+	cat test-suite.log 2>/dev/null || true
+	echo "check: $passed passed, $failed failed, $skipped skipped"
 	exit "$status"
 fi
 
 make -j"$(nproc)" distcheck
+echo "check: $passed passed, $failed failed, $skipped skipped"
