@@ -410,7 +410,7 @@ static int run_threads(nw_server *s)
 		};
 
 		if (wait_fds(p, 3, backoff_left(&b) ? backoff_left(&b) : -1) > 0 &&
-		    !stop_seen(s, &p[0]) && (p[2].revents & POLLIN))
+		    !stop_seen(s, &p[0]) && p[2].revents)
 			err = accept_threads(s, &b, &pending);
 	}
 	if (pending) {
@@ -453,8 +453,9 @@ static void *pool_worker(void *arg)
 			{ .fd = left ? -1 : s->listen_fd, .events = POLLIN },
 		};
 
+		/* Any event on the listener, errors included, is for accept to report. */
 		if (wait_fds(p, 2, left ? left : -1) <= 0 || stop_seen(s, &p[0]) ||
-		    !(p[1].revents & POLLIN))
+		    !p[1].revents)
 			continue;
 		/* Every worker wakes for a connection; those that lose the race see EAGAIN. */
 		int got = accept_next(s, &c, &b);
@@ -723,7 +724,7 @@ static int run_process(nw_server *s)
 		if (backoff_left(&b))
 			timeout = shorter(timeout, backoff_left(&b));
 		if (wait_fds(p, 3, timeout) > 0 && !stop_seen(s, &p[0]) &&
-		    (p[2].revents & POLLIN))
+		    p[2].revents)
 			err = accept_children(s, &k, &b, &pending);
 	}
 	if (pending.fd >= 0)
