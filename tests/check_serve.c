@@ -396,58 +396,80 @@ static int connect_client(const struct server *srv)
 
 /* ---- the server in a thread of this process ---- */
 
-struct runner {
+/* A server on a fresh listener, run by a thread of the test. */
+struct local {
+	struct shared *sh;
 	nw_server *server;
+	int lfd;
+	char port[8];
 	pthread_t tid;
 	int rc;
-	int err;		/* errno and message, which belong to the runner's thread */
+	int err;		/* errno and message, which belong to the running thread */
 	char msg[256];
 };
 
-static void *runner_main(void *arg)
+static void *local_main(void *arg)
 {
-	struct runner *r = arg;
+	struct local *l = arg;
 
-	r->rc = nw_server_run(r->server);
-	r->err = errno;
-	snprintf(r->msg, sizeof r->msg, "%s", nw_errmsg());
+	l->rc = nw_server_run(l->server);
+	l->err = errno;
+	snprintf(l->msg, sizeof l->msg, "%s", nw_errmsg());
 	return NULL;
 }
 
-static void runner_start(struct runner *r, nw_server *s)
+static void local_new(struct local *l, enum nw_server_model model, nw_handler handler)
 {
-	r->server = s;
-	r->rc = -2;
-	ck_assert_int_eq(pthread_create(&r->tid, NULL, runner_main, r), 0);
+	l->sh = shared_new(0);
+	l->lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 0));
+	tu_port_str(l->lfd, l->port);
+	l->server = nw_server_new(l->lfd, handler, l->sh);
+	ck_assert_msg(l->server != NULL, "%s", nw_errmsg());
+	tu_assert_ok(nw_server_set_model(l->server, model, 4));
+	tu_assert_ok(nw_server_set_grace(l->server, 3000));
 }
 
-static int runner_join(struct runner *r)
+static void local_start(struct local *l)
 {
-	ck_assert_int_eq(pthread_join(r->tid, NULL), 0);
-	return r->rc;
+	l->rc = -2;
+	ck_assert_int_eq(pthread_create(&l->tid, NULL, local_main, l), 0);
 }
 
-/* A server on a fresh listener (*lfd), its port in port. */
-static nw_server *local_server(int *lfd, char *port, enum nw_server_model model,
-			       nw_handler handler, struct shared *sh)
+static int local_join(struct local *l)
 {
-	nw_server *s;
-
-	*lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 0));
-	tu_port_str(*lfd, port);
-	s = nw_server_new(*lfd, handler, sh);
-	ck_assert_msg(s != NULL, "%s", nw_errmsg());
-	tu_assert_ok(nw_server_set_model(s, model, 4));
-	tu_assert_ok(nw_server_set_grace(s, 3000));
-	return s;
+	ck_assert_int_eq(pthread_join(l->tid, NULL), 0);
+	return l->rc;
 }
 
-static int connect_port(const char *port)
+/* Stop the server from this thread; its run must end with 0. */
+static void local_stop(struct local *l)
 {
-	int fd = nw_tcp_connect("127.0.0.1", port, 5000);
+	ck_assert_int_eq(nw_server_stop(l->server), 0);
+	ck_assert_msg(local_join(l) == 0, "nw_server_run: %s", l->msg);
+}
+
+static void local_free(struct local *l)
+{
+	nw_server_free(l->server);
+	close(l->lfd);
+	munmap(l->sh, sizeof *l->sh);
+}
+
+static int local_connect(const struct local *l)
+{
+	int fd = nw_tcp_connect("127.0.0.1", l->port, 5000);
 
 	ck_assert_msg(fd >= 0, "%s", nw_errmsg());
 	return fd;
+}
+
+/* One client, one echo: proof that the run is under way and serving. */
+static void local_echo_once(const struct local *l, const char *msg)
+{
+	int c = local_connect(l);
+
+	write_and_check_echo(c, msg);
+	close(c);
 }
 
 static void assert_new_fails(int fd, nw_handler handler, int err)
@@ -532,152 +554,115 @@ END_TEST
 
 START_TEST(stop_from_another_thread)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd, c;
-	nw_server *s = local_server(&lfd, port, models[_i], echo_handler, sh);
+	struct local l;
 
-	runner_start(&r, s);
-	c = connect_port(port);
-	write_and_check_echo(c, "hello");
-	close(c);
-	ck_assert_int_eq(nw_server_stop(s), 0);
-	ck_assert_int_eq(runner_join(&r), 0);
-	ck_assert_int_eq(atomic_load(&sh->total), 1);
+	local_new(&l, models[_i], echo_handler);
+	local_start(&l);
+	local_echo_once(&l, "hello");
+	local_stop(&l);
+	ck_assert_int_eq(atomic_load(&l.sh->total), 1);
 	/* The process model reaped its child before returning. */
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
 	ck_assert_int_eq(errno, ECHILD);
-	nw_server_free(s);
-	close(lfd);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(stop_before_run_returns_at_once_and_run_serves_again)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd, c;
-	nw_server *s = local_server(&lfd, port, NW_SERVER_THREAD, echo_handler, sh);
-	int64_t start = now_ms();
+	struct local l;
+	int64_t start;
 
-	ck_assert_int_eq(nw_server_stop(s), 0);
-	ck_assert_int_eq(nw_server_run(s), 0);
+	local_new(&l, NW_SERVER_THREAD, echo_handler);
+	start = now_ms();
+	ck_assert_int_eq(nw_server_stop(l.server), 0);
+	ck_assert_int_eq(nw_server_run(l.server), 0);
 	ck_assert_int_lt(now_ms() - start, 1000);
-	runner_start(&r, s);
-	c = connect_port(port);
-	write_and_check_echo(c, "again");
-	close(c);
-	nw_server_stop(s);
-	ck_assert_int_eq(runner_join(&r), 0);
-	nw_server_free(s);
-	close(lfd);
+	local_start(&l);
+	local_echo_once(&l, "again");
+	local_stop(&l);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(second_run_is_busy_and_settings_wait)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd, c;
-	nw_server *s = local_server(&lfd, port, NW_SERVER_THREAD, echo_handler, sh);
+	struct local l;
 
-	runner_start(&r, s);
-	c = connect_port(port);
-	write_and_check_echo(c, "running");	/* now the run is surely under way */
-	tu_assert_fails(nw_server_run(s), EBUSY);
-	tu_assert_fails(nw_server_set_max_conns(s, 5), EBUSY);
-	close(c);
-	nw_server_stop(s);
-	ck_assert_int_eq(runner_join(&r), 0);
-	nw_server_free(s);
-	close(lfd);
+	local_new(&l, NW_SERVER_THREAD, echo_handler);
+	local_start(&l);
+	local_echo_once(&l, "running");
+	tu_assert_fails(nw_server_run(l.server), EBUSY);
+	tu_assert_fails(nw_server_set_max_conns(l.server, 5), EBUSY);
+	local_stop(&l);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(run_restores_listener_flags)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd, c, flags;
-	nw_server *s = local_server(&lfd, port, models[_i], echo_handler, sh);
+	struct local l;
+	int flags;
 
-	flags = fcntl(lfd, F_GETFL);
-	runner_start(&r, s);
-	c = connect_port(port);
-	write_and_check_echo(c, "flags");
-	close(c);
-	nw_server_stop(s);
-	ck_assert_int_eq(runner_join(&r), 0);
-	ck_assert_int_eq(fcntl(lfd, F_GETFL), flags);
-	nw_server_free(s);
-	close(lfd);
+	local_new(&l, models[_i], echo_handler);
+	flags = fcntl(l.lfd, F_GETFL);
+	local_start(&l);
+	local_echo_once(&l, "flags");
+	local_stop(&l);
+	ck_assert_int_eq(fcntl(l.lfd, F_GETFL), flags);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(handler_gets_peer_address)
 {
-	struct shared *sh = shared_new(0);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	char port[8], want[NW_ADDRSTRLEN];
-	struct runner r;
-	int lfd, c;
-	nw_server *s = local_server(&lfd, port, models[_i], echo_handler, sh);
+	char want[NW_ADDRSTRLEN];
+	struct local l;
+	int c;
 
-	runner_start(&r, s);
-	c = connect_port(port);
+	local_new(&l, models[_i], echo_handler);
+	local_start(&l);
+	c = local_connect(&l);
 	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&ss, &len), 0);
 	nw_addr_str((struct sockaddr *)&ss, len, want, sizeof want);
 	write_and_check_echo(c, "who am I");	/* the handler wrote peer before echoing */
-	ck_assert_str_eq(sh->peer, want);
+	ck_assert_str_eq(l.sh->peer, want);
 	close(c);
-	nw_server_stop(s);
-	ck_assert_int_eq(runner_join(&r), 0);
-	nw_server_free(s);
-	close(lfd);
+	local_stop(&l);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(server_closes_connection_after_handler)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd, c;
-	nw_server *s = local_server(&lfd, port, models[_i], quitting_handler, sh);
+	struct local l;
+	int c;
 
-	runner_start(&r, s);
-	c = connect_port(port);
+	local_new(&l, models[_i], quitting_handler);
+	local_start(&l);
+	c = local_connect(&l);
 	assert_closed(c);
 	close(c);
-	nw_server_stop(s);
-	ck_assert_int_eq(runner_join(&r), 0);
-	ck_assert_int_eq(atomic_load(&sh->total), 1);
-	nw_server_free(s);
-	close(lfd);
+	local_stop(&l);
+	ck_assert_int_eq(atomic_load(&l.sh->total), 1);
+	local_free(&l);
 }
 END_TEST
 
 START_TEST(broken_listener_ends_run_with_its_error)
 {
-	struct shared *sh = shared_new(0);
-	struct runner r;
-	char port[8];
-	int lfd;
-	nw_server *s = local_server(&lfd, port, models[_i], echo_handler, sh);
+	struct local l;
 
-	runner_start(&r, s);
+	local_new(&l, models[_i], echo_handler);
+	local_start(&l);
 	/* A listener shut down under the server: accept fails with EINVAL. */
-	ck_assert_int_eq(shutdown(lfd, SHUT_RDWR), 0);
-	ck_assert_int_eq(runner_join(&r), -1);
-	ck_assert_int_eq(r.err, EINVAL);
-	ck_assert_msg(strstr(r.msg, "nw_server_run") != NULL, "message: %s", r.msg);
-	nw_server_free(s);
-	close(lfd);
+	ck_assert_int_eq(shutdown(l.lfd, SHUT_RDWR), 0);
+	ck_assert_int_eq(local_join(&l), -1);
+	ck_assert_int_eq(l.err, EINVAL);
+	ck_assert_msg(strstr(l.msg, "nw_server_run") != NULL, "message: %s", l.msg);
+	local_free(&l);
 }
 END_TEST
 
@@ -752,18 +737,31 @@ END_TEST
 
 /* ---- under load ---- */
 
+/*
+ * Start a server process and run echo-load against it: every client served,
+ * every byte verified; with a gate, exactly that many handlers ran at once.
+ */
+static struct server serve_load(const struct opts *o, int conns, int bytes)
+{
+	struct server srv = start_server(o);
+
+	ck_assert_int_eq(su_run_load(srv.port, conns, bytes), 0);
+	ck_assert_int_eq(atomic_load(&srv.sh->total), conns);
+	if (o->gate > 0) {
+		ck_assert_int_eq(atomic_load(&srv.sh->gate_timed_out), 0);
+		ck_assert_int_eq(atomic_load(&srv.sh->peak), o->gate);
+	}
+	return srv;
+}
+
 START_TEST(serves_1000_clients_at_once)
 {
+	/* The process and thread models hold all 1000 at once; the pool its 32 workers. */
 	bool pool = models[_i] == NW_SERVER_POOL;
 	struct opts o = { .model = models[_i], .workers = 32, .max_conns = 1000,
 			  .grace_ms = 5000, .gate = pool ? 32 : 1000 };
-	struct server srv = start_server(&o);
+	struct server srv = serve_load(&o, 1000, 65536);
 
-	ck_assert_int_eq(su_run_load(srv.port, 1000, 65536), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->total), 1000);
-	/* Every handler ran at the same time: the process and thread models hold 1000. */
-	ck_assert_int_eq(atomic_load(&srv.sh->gate_timed_out), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->peak), o.gate);
 	ck_assert_msg(su_wait_childless(srv.pid, 3000), "children left unreaped (zombies)");
 	stop_server(&srv);
 }
@@ -773,12 +771,8 @@ START_TEST(cap_keeps_the_rest_in_the_queue)
 {
 	struct opts o = { .model = models[_i], .workers = 32, .max_conns = 10,
 			  .grace_ms = 5000, .gate = 10 };
-	struct server srv = start_server(&o);
+	struct server srv = serve_load(&o, 200, 8192);
 
-	ck_assert_int_eq(su_run_load(srv.port, 200, 8192), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->total), 200);
-	ck_assert_int_eq(atomic_load(&srv.sh->gate_timed_out), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->peak), 10);
 	stop_server(&srv);
 }
 END_TEST
@@ -787,10 +781,8 @@ START_TEST(serves_everyone_with_fewer_descriptors_than_clients)
 {
 	struct opts o = { .model = models[_i], .workers = 64, .max_conns = 1024,
 			  .grace_ms = 5000, .spare_fds = 24 };
-	struct server srv = start_server(&o);
+	struct server srv = serve_load(&o, 300, 16384);
 
-	ck_assert_int_eq(su_run_load(srv.port, 300, 16384), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->total), 300);
 	stop_server(&srv);
 }
 END_TEST
@@ -860,10 +852,8 @@ START_TEST(process_model_leaves_sigchld_alone)
 	/* _i 0: the program's own SIGCHLD handler, without SA_RESTART; 1: SIG_IGN. */
 	struct opts o = { .model = NW_SERVER_PROCESS, .max_conns = 100, .grace_ms = 5000,
 			  .sigchld = _i + 1 };
-	struct server srv = start_server(&o);
+	struct server srv = serve_load(&o, 200, 8192);
 
-	ck_assert_int_eq(su_run_load(srv.port, 200, 8192), 0);
-	ck_assert_int_eq(atomic_load(&srv.sh->total), 200);
 	ck_assert_msg(su_wait_childless(srv.pid, 3000), "children left unreaped (zombies)");
 	stop_server(&srv);	/* the verdict includes "SIGCHLD disposition unchanged" */
 }
