@@ -88,3 +88,8 @@ check_PROGRAMS += tests/check_serve
 TESTS += tests/check_serve
 tests_check_serve_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_LDADD = $(SERVE_TEST_LIBS)
+
+check_PROGRAMS += tests/check_serve_examples
+TESTS += tests/check_serve_examples
+tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
+tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
