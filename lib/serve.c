@@ -793,56 +793,58 @@ fail:
 	return NULL;
 }
 
-/* Settings change only between runs; EBUSY during one. Returns 0 or the errno. */
-static int settings_open(nw_server *s)
+/*
+ * Settings change only between runs: 0 with the lock held, so no run can
+ * start half-way through the change, or the errno (EINVAL, EBUSY) unlocked.
+ */
+static int settings_lock(nw_server *s)
 {
-	int err = 0;
-
 	if (s == NULL)
 		return EINVAL;
 	pthread_mutex_lock(&s->lock);
-	if (s->running)
-		err = EBUSY;
-	pthread_mutex_unlock(&s->lock);
-	return err;
+	if (s->running) {
+		pthread_mutex_unlock(&s->lock);
+		return EBUSY;
+	}
+	return 0;
 }
 
 int nw_server_set_model(nw_server *s, enum nw_server_model model, int workers)
 {
-	int err = settings_open(s);
+	int err = 0;
 
-	if (!err && model != NW_SERVER_PROCESS && model != NW_SERVER_THREAD &&
-	    model != NW_SERVER_POOL)
+	if (model != NW_SERVER_PROCESS && model != NW_SERVER_THREAD && model != NW_SERVER_POOL)
 		err = EINVAL;
-	if (!err && model == NW_SERVER_POOL && workers < 1)
+	else if (model == NW_SERVER_POOL && workers < 1)
 		return nwi_fail_text(EINVAL, "a pool needs at least one worker",
 				     "nw_server_set_model(%d, %d)", (int)model, workers);
-	if (err)
+	if (err || (err = settings_lock(s)) != 0)
 		return nwi_fail(err, "nw_server_set_model(%d, %d)", (int)model, workers);
 	s->model = model;
 	s->workers = workers;
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 int nw_server_set_max_conns(nw_server *s, int max)
 {
-	int err = settings_open(s);
+	int err = max < 1 ? EINVAL : settings_lock(s);
 
-	if (!err && max < 1)
-		err = EINVAL;
 	if (err)
 		return nwi_fail(err, "nw_server_set_max_conns(%d)", max);
 	s->max_conns = max;
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 int nw_server_set_grace(nw_server *s, int grace_ms)
 {
-	int err = settings_open(s);
+	int err = settings_lock(s);
 
 	if (err)
 		return nwi_fail(err, "nw_server_set_grace(%d)", grace_ms);
 	s->grace_ms = grace_ms;
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
