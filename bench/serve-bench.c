@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	printf("64-byte echo round trips per second, median of %d runs of %.1f s;\n"
+	printf("64-byte echo round trips per second, median of %d runs of %g s;\n"
 	       "in brackets the ratio to the libevent server measured in the same run.\n"
 	       "pool: %d workers (clients beyond that wait in the accept queue).\n\n",
 	       rounds, seconds, pool_workers);

@@ -10,8 +10,6 @@
  * exit status is the verdict.  Handlers count themselves in shared memory,
  * so the test also sees what ran in the model's child processes.
  */
-#include "config.h"
-
 #include "testutil.h"
 #include "serveutil.h"
 

@@ -3,8 +3,6 @@
  * clients at once, every byte checked, and SIGINT or SIGTERM stops them
  * cleanly (exit status 0).
  */
-#include "config.h"
-
 #include "testutil.h"
 #include "serveutil.h"
 

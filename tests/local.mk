@@ -81,7 +81,7 @@ check_LTLIBRARIES += tests/libserveutil.la
 tests_libserveutil_la_SOURCES = tests/serveutil.c tests/serveutil.h
 tests_libserveutil_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNW_EXAMPLES_DIR='"$(abs_top_builddir)/examples"'
-tests_libserveutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_libserveutil_la_CFLAGS = $(TEST_CFLAGS)
 SERVE_TEST_LIBS = tests/libserveutil.la $(TEST_LIBS)
 
 check_PROGRAMS += tests/check_serve

@@ -1,8 +1,6 @@
 /*
  * serveutil.c - helpers for the concurrent-server suites.
  */
-#include "config.h"
-
 #include "serveutil.h"
 #include "testutil.h"
 
