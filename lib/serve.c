@@ -161,6 +161,20 @@ static bool stop_seen(nw_server *s, const struct pollfd *stop)
 	return atomic_load(&s->stopping) != 0;
 }
 
+/*
+ * For loops that accept several connections per wake-up: a stop may come
+ * in the meantime, from a handler thread or (only through stop_fd) from a
+ * handler in a child process.
+ */
+static bool stop_arrived(nw_server *s)
+{
+	struct pollfd p = { .fd = s->stop_fd, .events = POLLIN };
+
+	if (atomic_load(&s->stopping))
+		return true;
+	return poll(&p, 1, 0) > 0 && stop_seen(s, &p);
+}
+
 /* Tell the run loop a connection ended (pid: the child's, or 0 for a thread). */
 static void wake_run(nw_server *s, pid_t pid)
 {
@@ -359,7 +373,7 @@ static int accept_threads(nw_server *s, struct backoff *b, struct conn **pending
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct conn *c;
 
-		if (read_locked(s, &s->active) >= s->max_conns)
+		if (stop_arrived(s) || read_locked(s, &s->active) >= s->max_conns)
 			return 0;
 		c = malloc(sizeof *c);
 		if (c == NULL) {
@@ -661,6 +675,8 @@ static int accept_children(nw_server *s, struct kids *k, struct backoff *b,
 			   struct conn *pending)
 {
 	for (int i = 0; i < ACCEPT_BATCH && k->count < (size_t)s->max_conns; i++) {
+		if (stop_arrived(s))
+			return 0;
 		if (kids_reserve(k) < 0) {
 			backoff_hit(b);
 			return 0;
