@@ -10,3 +10,24 @@ EXTRA_DIST += bench/quick.sh bench/callgrind.sh
 .PHONY: bench
 bench: bench/netbench$(EXEEXT)
 	bench/netbench $(BENCH_FLAGS)
+
+# Concurrent servers (issue 4): nw_server's three models against a libevent
+# echo server, 64-byte round trips.  Run with `make bench-serve`
+# (SERVE_BENCH_FLAGS passes options, e.g. SERVE_BENCH_FLAGS="-r 5 -s 2");
+# `make check` runs it once, briefly (bench/serve-quick.sh), so it cannot rot.
+EXTRA_DIST += bench/serve-bench.c bench/serve-quick.sh
+if HAVE_LIBEVENT
+noinst_PROGRAMS += bench/serve-bench
+TESTS += bench/serve-quick.sh
+bench_serve_bench_SOURCES = bench/serve-bench.c
+bench_serve_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_serve_bench_LDADD = lib/libnetwrap.la $(LIBEVENT_LIBS)
+
+bench-serve: bench/serve-bench$(EXEEXT)
+	bench/serve-bench $(SERVE_BENCH_FLAGS)
+else
+bench-serve:
+	@echo "bench-serve: needs libevent (Debian: libevent-dev), which configure did not find" >&2
+	@exit 1
+endif
+.PHONY: bench-serve

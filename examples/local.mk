@@ -26,3 +26,11 @@ examples_mcast_recv_LDADD = lib/libnetwrap.la
 noinst_PROGRAMS += examples/tcp-states
 examples_tcp_states_LDADD = lib/libnetwrap.la
 EXTRA_DIST += scripts/demo-tcp-states.sh
+
+# Concurrent servers (nw_server) and the load client that checks them.
+noinst_PROGRAMS += examples/echo-server examples/echo-load \
+	examples/fork-echo-server examples/udp-echo-concurrent
+examples_echo_server_LDADD = lib/libnetwrap.la
+examples_echo_load_LDADD = lib/libnetwrap.la
+examples_fork_echo_server_LDADD = lib/libnetwrap.la
+examples_udp_echo_concurrent_LDADD = lib/libnetwrap.la -lpthread

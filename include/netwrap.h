@@ -183,6 +183,35 @@ int nw_peer_cred(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 /* Send count bytes of file_fd from offset (-1: its position) to sock; bytes sent or -1. */
 ssize_t nw_sendfile(int sock, int file_fd, int64_t offset, size_t count);
 
+/* Concurrent servers */
+
+typedef struct nw_server nw_server;
+
+/* Serves one connection; the server closes fd after it returns. */
+typedef void (*nw_handler)(int fd, const struct sockaddr *peer, socklen_t peerlen,
+                           void *arg);
+
+enum nw_server_model {
+	NW_SERVER_PROCESS = 1,	/* a child process per connection */
+	NW_SERVER_THREAD,	/* a detached thread per connection (the default) */
+	NW_SERVER_POOL		/* a fixed pool of threads taking turns to accept */
+};
+
+/* Server running handler(fd, peer, peerlen, arg) for each connection. */
+nw_server *nw_server_new(int listen_fd, nw_handler handler, void *arg);
+/* Choose the model; workers is the pool's size, ignored by the others. */
+int nw_server_set_model(nw_server *s, enum nw_server_model model, int workers);
+/* Serve at most max connections at once; the next wait in the kernel's queue. */
+int nw_server_set_max_conns(nw_server *s, int max);
+/* How long a stop lets running handlers finish, in ms; < 0 waits for ever. */
+int nw_server_set_grace(nw_server *s, int grace_ms);
+/* Accept and serve until nw_server_stop: 0 then, -1 on failure. */
+int nw_server_run(nw_server *s);
+/* Make nw_server_run stop; async-signal-safe and thread-safe. */
+int nw_server_stop(nw_server *s);
+/* Free the server (listen_fd stays open); NULL is a no-op. */
+void nw_server_free(nw_server *s);
+
 #ifdef __cplusplus
 }
 #endif

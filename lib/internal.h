@@ -76,6 +76,16 @@ int nwi_bind_service(const char *call, const char *host, const char *service,
 /* Most telling of two connect errors: a refusal beats a silent network. */
 int nwi_more_telling(int current, int candidate);
 
+/* tcp.c: accepting connections. */
+
+/*
+ * nw_accept without a message: accept4 with SOCK_CLOEXEC | flags, retrying
+ * EINTR and peers that vanished while queued.  For callers (the server's
+ * accept loops) that expect EAGAIN and errors they handle themselves.
+ */
+int nwi_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen,
+	       int flags);
+
 /* io.c: waiting for readiness with the socket's own timeout, whole writes. */
 
 /*

@@ -35,7 +35,8 @@ static bool peer_gone(int err)
 	}
 }
 
-int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
+int nwi_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen,
+	       int flags)
 {
 	socklen_t len = 0;
 	int fd;
@@ -44,8 +45,17 @@ int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
 		/* The storage is always whole, so the caller need not preset peerlen. */
 		len = sizeof(struct sockaddr_storage);
 		fd = accept4(listen_fd, (struct sockaddr *)peer, peer ? &len : NULL,
-			     SOCK_CLOEXEC);
+			     SOCK_CLOEXEC | flags);
 	} while (fd < 0 && peer_gone(errno));
+	if (fd >= 0 && peerlen)
+		*peerlen = peer ? len : 0;
+	return fd;
+}
+
+int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	int fd = nwi_accept(listen_fd, peer, peerlen, 0);
+
 	if (fd < 0) {
 		int err = errno;
 
@@ -58,7 +68,5 @@ int nw_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
 		}
 		return nwi_fail(err, "nw_accept(%d)", listen_fd);
 	}
-	if (peerlen)
-		*peerlen = peer ? len : 0;
 	return fd;
 }

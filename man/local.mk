@@ -25,6 +25,7 @@ NW_MAN3 = \
 	man/nw_send_fd.3 \
 	man/nw_sendfile.3 \
 	man/nw_sendto.3 \
+	man/nw_server_new.3 \
 	man/nw_set_broadcast.3 \
 	man/nw_set_nonblock.3 \
 	man/nw_shutdown_write.3 \
@@ -46,6 +47,12 @@ NW_MAN3_ALIASES = \
 	man/nw_readline.3 \
 	man/nw_recv_fd.3 \
 	man/nw_recvfrom.3 \
+	man/nw_server_free.3 \
+	man/nw_server_run.3 \
+	man/nw_server_set_grace.3 \
+	man/nw_server_set_max_conns.3 \
+	man/nw_server_set_model.3 \
+	man/nw_server_stop.3 \
 	man/nw_set_keepalive.3 \
 	man/nw_set_nodelay.3 \
 	man/nw_set_timeout.3 \

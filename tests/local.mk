@@ -74,3 +74,22 @@ TESTS += tests/tcp-states.sh
 EXTRA_DIST += tests/tcp-states.sh
 tests_check_resolve_CFLAGS = $(TEST_CFLAGS)
 tests_check_resolve_LDADD = $(TEST_LIBS) -ldl
+
+# Concurrent servers: nw_server under load, and the example servers.
+# The suites run the example programs from the build tree.
+check_LTLIBRARIES += tests/libserveutil.la
+tests_libserveutil_la_SOURCES = tests/serveutil.c tests/serveutil.h
+tests_libserveutil_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DNW_EXAMPLES_DIR='"$(abs_top_builddir)/examples"'
+tests_libserveutil_la_CFLAGS = $(TEST_CFLAGS)
+SERVE_TEST_LIBS = tests/libserveutil.la $(TEST_LIBS)
+
+check_PROGRAMS += tests/check_serve
+TESTS += tests/check_serve
+tests_check_serve_CFLAGS = $(TEST_CFLAGS)
+tests_check_serve_LDADD = $(SERVE_TEST_LIBS)
+
+check_PROGRAMS += tests/check_serve_examples
+TESTS += tests/check_serve_examples
+tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
+tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
