@@ -31,4 +31,16 @@ for proto in tcp udp; do
 	echo
 done
 
+for model in process thread pool; do
+	echo "== concurrent echo server: examples/echo-server --model $model 0 127.0.0.1"
+	start_server "serve-$model" examples/echo-server --model "$model" 0 127.0.0.1
+	echo "== examples/echo-load -c 200 -n 16384 127.0.0.1 $server_port (200 clients at once)"
+	examples/echo-load -c 200 -n 16384 127.0.0.1 "$server_port" | sed 's/^/    /'
+	stop_server INT
+	echo "   server stopped with SIGINT, exit 0"
+	echo
+done
+
 ./scripts/demo-dgram.sh
+echo
+./scripts/demo-tcp-states.sh
