@@ -47,7 +47,11 @@ sanitizer_build() {
 		printf '%-32s %s\n' "${log#build-asan/tests/}" \
 			"$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)"
 	done
-	[ "$rc" -eq 0 ] || cat build-asan/tests/test-suite.log 2>/dev/null
+	# Any failed test, Check suite or script, with the end of its log.
+	for trs in $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' build-asan/*/*.trs 2>/dev/null); do
+		echo "FAIL: ${trs%.trs}"
+		tail -n 25 "${trs%.trs}.log"
+	done
 	return $rc
 }
 

@@ -18,6 +18,7 @@ export CK_VERBOSITY
 status=0
 outdir=tests/$mode
 mkdir -p "$outdir"
+rm -f "$outdir"/*.log
 
 case $mode in
 faults)
@@ -70,7 +71,10 @@ for suite in "$@"; do
 		printf 'PASS: %-24s %s\n' "$name" "$summary"
 	else
 		printf 'FAIL: %-24s %s (exit %d, see %s)\n' "$name" "$summary" "$rc" "$log"
-		grep -vE '^(faultinject:|Running suite)' "$log" | head -n 40
+		# Check's verdicts, and the start of each valgrind report.
+		grep -E ':[EF]:' "$log"
+		grep -E -A12 '^==[0-9]+== (Invalid|Syscall param|Use of uninit|Conditional jump|Mismatched|Source and dest|[0-9,]+ bytes in [0-9,]+ blocks are (definitely|indirectly))' \
+			"$log" | head -n 60
 		status=1
 	fi
 done
