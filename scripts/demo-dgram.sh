@@ -34,6 +34,8 @@ first_line() {
 
 time_demo() {
 	host=$1
+	# The previous server's output must not pass for this one's first line.
+	rm -f "$tmp/server.out"
 	"$EXAMPLES/udp-time-server" 0 "$host" >"$tmp/server.out" &
 	server=$!
 	line=$(first_line "$tmp/server.out")

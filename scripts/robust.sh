@@ -1,0 +1,69 @@
+#!/bin/sh
+# The robustness layers of the test suite (issue 5); scripts/test.sh runs
+# this after `make check`.  Each layer covers every suite in CHECK_SUITES:
+#   1. fault injection: every suite under tests/faultinject.so (EINTR and
+#      short transfers at random), plus the EMFILE/ENOMEM tests;
+#   2. valgrind memcheck: zero errors, zero leaks;
+#   3. a sanitizer build in build-asan/ (ASan + UBSan, from `make distdir`
+#      because the tree itself is configured in place): make check there;
+#   4. each libFuzzer target for FUZZ_SECONDS (default 30).
+# Every layer runs; any failure makes the script fail at the end.
+# Environment: FUZZ_SECONDS, FAULT_SEED (default 1), SAN_CC (compiler for
+# the sanitizer build, default: configure's choice).
+set -u
+cd "$(dirname "$0")/.."
+./scripts/build.sh || exit 1
+
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-30}
+failed=""
+
+layer() {
+	name=$1
+	shift
+	echo "== $name =="
+	start=$(date +%s)
+	if "$@"; then
+		echo "== $name: passed in $(($(date +%s) - start)) s =="
+	else
+		echo "== $name: FAILED =="
+		failed="$failed
+  $name"
+	fi
+}
+
+sanitizer_build() {
+	rm -rf build-asan
+	make -s distdir distdir=build-asan >/dev/null || return 1
+	(
+		cd build-asan &&
+		./configure -q --enable-sanitizers ${SAN_CC:+CC="$SAN_CC"} &&
+		make -s -j"$jobs" >/dev/null &&
+		make -s -j"$jobs" check >/dev/null
+	)
+	rc=$?
+	for log in build-asan/tests/check_*.log; do
+		[ -f "$log" ] || continue
+		printf '%-32s %s\n' "${log#build-asan/tests/}" \
+			"$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)"
+	done
+	# Any failed test, Check suite or script, with the end of its log.
+	for trs in $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' build-asan/*/*.trs 2>/dev/null); do
+		echo "FAIL: ${trs%.trs}"
+		tail -n 25 "${trs%.trs}.log"
+	done
+	return $rc
+}
+
+layer "fault injection (make check-faults)" \
+	make -s -j"$jobs" check-faults FAULT_SEED="${FAULT_SEED:-1}"
+layer "valgrind memcheck (make check-valgrind)" make -s -j"$jobs" check-valgrind
+layer "ASan + UBSan build (build-asan/, make check)" sanitizer_build
+layer "fuzzing (make fuzz, $fuzz_seconds s per target)" \
+	make -s fuzz FUZZ_SECONDS="$fuzz_seconds"
+
+if [ -n "$failed" ]; then
+	echo "robust.sh: failed:$failed" >&2
+	exit 1
+fi
+echo "robust.sh: every layer passed"

@@ -1,0 +1,175 @@
+/*
+ * check_inject.c - out of descriptors and out of memory, injected by
+ * tests/faultinject.c: every call fails cleanly (-1 or NULL, the errno,
+ * a message naming the call), leaks nothing, and works again afterwards.
+ *
+ * Needs the injector preloaded (`make check-faults` does it); run alone
+ * it exits 77, which check-faults counts as a failure.
+ */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static long (*arm)(const char *what, long count);
+
+/* Every descriptor-making call, against a live listener on port. */
+static void assert_all_fail(int err, const char *port, const char *unix_path)
+{
+	char missing[128];
+
+	snprintf(missing, sizeof missing, "%s.absent", unix_path);
+	tu_assert_fails(nw_tcp_listen("127.0.0.1", "0", 1), err);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_tcp_listen"));
+	tu_assert_fails(nw_tcp_listen(NULL, "0", 1), err);
+	tu_assert_fails(nw_tcp_connect("127.0.0.1", port, -1), err);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_tcp_connect"));
+	tu_assert_fails(nw_tcp_connect("127.0.0.1", port, 2000), err);
+	tu_assert_fails(nw_udp_bind("127.0.0.1", "0"), err);
+	tu_assert_fails(nw_udp_connect("127.0.0.1", port), err);
+	tu_assert_fails(nw_unix_listen(missing, 1), err);
+	tu_assert_fails(nw_unix_connect(unix_path), err);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_unix_connect"));
+}
+
+START_TEST(socket_emfile_fails_every_call_cleanly)
+{
+	char port[8], path[108];
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8));
+	int ufd, fds, fd;
+
+	tu_temp_path(path, sizeof path, "s");
+	ufd = tu_assert_ok(nw_unix_listen(path, 8));
+	tu_port_str(lfd, port);
+	fds = tu_count_fds();
+	arm("emfile-socket", -1);
+	assert_all_fail(EMFILE, port, path);
+	arm("emfile-socket", 0);
+	ck_assert_int_eq(tu_count_fds(), fds);
+	/* Nothing broke for good: the same calls work again. */
+	fd = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
+	close(fd);
+	fd = tu_assert_ok(nw_unix_connect(path));
+	close(fd);
+	close(ufd);
+	close(lfd);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(accept_emfile_leaves_connection_queued)
+{
+	char port[8], byte = 0;
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8));
+	int cfd = tu_assert_ok(nw_tcp_connect("127.0.0.1", tu_port_str(lfd, port), 2000));
+	int fds = tu_count_fds(), sfd;
+
+	arm("emfile-accept", 1);
+	tu_assert_fails(nw_accept(lfd, NULL, NULL), EMFILE);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_accept"));
+	ck_assert_int_eq(tu_count_fds(), fds);
+	/* The connection waited in the queue: the next accept gets it. */
+	sfd = tu_assert_ok(nw_accept(lfd, NULL, NULL));
+	ck_assert_int_eq(nw_writen(cfd, "x", 1), 1);
+	ck_assert_int_eq(nw_readn(sfd, &byte, 1), 1);
+	ck_assert_int_eq(byte, 'x');
+	close(sfd);
+	close(cfd);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(reader_new_enomem_is_clean)
+{
+	nw_reader *r;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	arm("enomem", 1);
+	errno = 0;
+	ck_assert_ptr_null(nw_reader_new(sv[0], 0));
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_reader_new"));
+	r = nw_reader_new(sv[0], 0);
+	ck_assert_ptr_nonnull(r);
+	nw_reader_free(r);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/*
+ * With every library allocation failing, a whole session either works
+ * (the call needs no memory) or fails with ENOMEM; no descriptor leaks.
+ */
+START_TEST(session_without_memory_fails_cleanly)
+{
+	char port[8], line[32];
+	int lfd, cfd = -1, sfd = -1, fds = tu_count_fds();
+	nw_reader *r;
+
+	arm("enomem", -1);
+	lfd = nw_tcp_listen("127.0.0.1", "0", 8);
+	if (lfd < 0) {
+		ck_assert_int_eq(errno, ENOMEM);
+		goto done;
+	}
+	cfd = nw_tcp_connect("localhost", tu_port_str(lfd, port), 2000);
+	if (cfd < 0) {
+		ck_assert_int_eq(errno, ENOMEM);
+		goto done;
+	}
+	sfd = nw_accept(lfd, NULL, NULL);
+	if (sfd < 0) {
+		ck_assert_int_eq(errno, ENOMEM);
+		goto done;
+	}
+	ck_assert_int_eq(nw_writen(cfd, "hello\n", 6), 6);
+	r = nw_reader_new(sfd, 0);
+	if (r == NULL) {
+		ck_assert_int_eq(errno, ENOMEM);
+		goto done;
+	}
+	ck_assert_int_eq(nw_readline(r, line, sizeof line), 6);
+	nw_reader_free(r);
+done:
+	arm("enomem", 0);
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	ck_assert_int_eq(tu_count_fds(), fds);
+}
+END_TEST
+
+static Suite *inject_suite(void)
+{
+	Suite *s = suite_create("inject");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, socket_emfile_fails_every_call_cleanly);
+	tcase_add_test(tc, accept_emfile_leaves_connection_queued);
+	tcase_add_test(tc, reader_new_enomem_is_clean);
+	tcase_add_test(tc, session_without_memory_fails_cleanly);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	arm = (long (*)(const char *, long))dlsym(RTLD_DEFAULT, "faultinject_arm");
+	if (arm == NULL) {
+		fprintf(stderr, "check_inject: needs LD_PRELOAD=faultinject.so (make check-faults)\n");
+		return 77;
+	}
+	return tu_run(inject_suite());
+}
