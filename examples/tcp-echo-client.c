@@ -25,7 +25,8 @@ static int fail(const char *what, const char *why)
 int main(int argc, char **argv)
 {
 	static char line[LINE_MAX_BYTES], echo[LINE_MAX_BYTES];
-	nw_reader *in, *from_server;
+	nw_reader *in = NULL, *from_server = NULL;
+	int status = 1;
 	ssize_t n;
 	int fd;
 
@@ -40,35 +41,51 @@ int main(int argc, char **argv)
 	nw_set_timeout(fd, 10000);	/* a server that hangs is a server gone */
 	in = nw_reader_new(STDIN_FILENO, 0);
 	from_server = nw_reader_new(fd, 0);
-	if (in == NULL || from_server == NULL)
-		return fail("reader", nw_errmsg());
+	if (in == NULL || from_server == NULL) {
+		fail("reader", nw_errmsg());
+		goto out;
+	}
 
 	while ((n = nw_readline(in, line, sizeof line)) > 0) {
-		if (nw_writen(fd, line, (size_t)n) < 0)
-			return fail("server went away", nw_errmsg());
+		if (nw_writen(fd, line, (size_t)n) < 0) {
+			fail("server went away", nw_errmsg());
+			goto out;
+		}
 		ssize_t m = nw_reader_read(from_server, echo, (size_t)n);
 
-		if (m < 0)
-			return fail("server went away", nw_errmsg());
-		if (m < n)
-			return fail("server went away", "connection closed before the echo was complete");
-		if (memcmp(line, echo, (size_t)n) != 0)
-			return fail("echo differs", "the server sent back other bytes than it got");
+		if (m < 0) {
+			fail("server went away", nw_errmsg());
+			goto out;
+		}
+		if (m < n) {
+			fail("server went away", "connection closed before the echo was complete");
+			goto out;
+		}
+		if (memcmp(line, echo, (size_t)n) != 0) {
+			fail("echo differs", "the server sent back other bytes than it got");
+			goto out;
+		}
 		/* Flushed per line, so an interactive pipeline sees each echo at once. */
-		if (fwrite(echo, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0)
-			return fail("stdout", "write failed");
+		if (fwrite(echo, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0) {
+			fail("stdout", "write failed");
+			goto out;
+		}
 	}
-	if (n < 0)
-		return fail("standard input", nw_errmsg());
+	if (n < 0) {
+		fail("standard input", nw_errmsg());
+		goto out;
+	}
 	/* Half-close: the server sees end of file and must send nothing more. */
 	shutdown(fd, SHUT_WR);
 	n = nw_reader_read(from_server, echo, 1);
-	if (n != 0)
-		return fail("server", n < 0 ? nw_errmsg() : "sent bytes nobody asked for");
+	if (n != 0) {
+		fail("server", n < 0 ? nw_errmsg() : "sent bytes nobody asked for");
+		goto out;
+	}
+	status = 0;
+out:
 	nw_reader_free(in);
 	nw_reader_free(from_server);
 	close(fd);
-	if (fflush(stdout) != 0)
-		return fail("stdout", "write failed");
-	return 0;
+	return status;
 }

@@ -28,23 +28,11 @@ static int fail(const char *what, const char *why)
 	return 1;
 }
 
-int main(int argc, char **argv)
+/* Echo standard input line by line through fd; the exit status. */
+static int echo_lines(int fd, nw_reader *in, const char *host, const char *port)
 {
 	static char line[DATAGRAM_MAX + 2], prev[DATAGRAM_MAX + 2], echo[DATAGRAM_MAX + 1];
 	ssize_t n, prevlen = -1;
-	nw_reader *in;
-	int fd;
-
-	if (argc != 3) {
-		fprintf(stderr, "usage: udp-echo-client HOST PORT\n");
-		return 2;
-	}
-	fd = nw_udp_connect(argv[1], argv[2]);
-	if (fd < 0)
-		return fail("connect", nw_errmsg());
-	in = nw_reader_new(STDIN_FILENO, 0);
-	if (in == NULL)
-		return fail("reader", nw_errmsg());
 
 	while ((n = nw_readline(in, line, sizeof line)) > 0) {
 		int tries = 0;
@@ -75,7 +63,7 @@ int main(int argc, char **argv)
 		}
 		if (!echoed) {
 			fprintf(stderr, "udp-echo-client: no echo from %s port %s after %d tries\n",
-				argv[1], argv[2], TRIES);
+				host, port, TRIES);
 			return 1;
 		}
 		if (fwrite(line, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0)
@@ -85,9 +73,28 @@ int main(int argc, char **argv)
 	}
 	if (n < 0)
 		return fail("standard input", nw_errmsg());
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	nw_reader *in;
+	int fd, status;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: udp-echo-client HOST PORT\n");
+		return 2;
+	}
+	fd = nw_udp_connect(argv[1], argv[2]);
+	if (fd < 0)
+		return fail("connect", nw_errmsg());
+	in = nw_reader_new(STDIN_FILENO, 0);
+	if (in == NULL) {
+		close(fd);
+		return fail("reader", nw_errmsg());
+	}
+	status = echo_lines(fd, in, argv[1], argv[2]);
 	nw_reader_free(in);
 	close(fd);
-	if (fflush(stdout) != 0)
-		return fail("stdout", "write failed");
-	return 0;
+	return status;
 }

@@ -305,6 +305,10 @@ int nwi_resolve_until(const char *call, const char *host, const char *service,
 		memcpy(name, host + 1, len - 2);
 		name[len - 2] = '\0';
 		h = name;
+		/* RFC 3986: brackets hold an IPv6 literal, never a name to look up. */
+		if (strchr(name, ':') == NULL)
+			return nwi_fail_text(EADDRNOTAVAIL, "brackets hold only an IPv6 address",
+					     "%s(%s, %s)", call, host, service);
 	}
 	if (inet_pton(AF_INET, h, &ip4) == 1) {
 		set_v4(&out->inline_addrs[0], &ip4, port);

@@ -19,12 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 /* close() that sends a reset instead of a FIN. */
 static void close_with_reset(int fd)
 {

@@ -242,6 +242,15 @@ START_TEST(descriptor_limit_is_emfile)
 	lim = old;
 	lim.rlim_cur = (rlim_t)lowest;	/* no free descriptor left */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	if (RUNNING_ON_VALGRIND) {
+		/* valgrind only emulates the limit: the kernel installs the descriptor. */
+		int fd = nw_recv_fd(sv[1]);
+
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
 	tu_assert_fails(nw_recv_fd(sv[1]), EMFILE);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
 	ck_assert_int_eq(tu_count_fds(), before);

@@ -78,6 +78,10 @@ START_TEST(numeric_hosts_never_reach_the_resolver)
 		close(c);
 		close(d);
 	}
+	/* A name in brackets is not an address, and is not looked up either. */
+	tu_assert_fails(nw_tcp_connect("[localhost]", port, 1000), EADDRNOTAVAIL);
+	ck_assert_int_eq(resolver_calls, 0);
+
 	/* A name, and a service name, do go to the resolver. */
 	int c = tu_assert_ok(nw_tcp_connect("localhost", port, 1000));
 

@@ -11,6 +11,13 @@
 
 #include "netwrap.h"
 
+/* Under valgrind some limits are only emulated and signals are slow. */
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 /* Run one suite with CK_ENV verbosity; the process exit status. */
 int tu_run(Suite *s);
 /* Open descriptors of this process (from /proc/self/fd). */
