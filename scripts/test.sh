@@ -1,5 +1,6 @@
 #!/bin/sh
-# The whole test suite: build, make check, make distcheck.
+# The whole test suite: build, make check, the robustness layers
+# (scripts/robust.sh), make distcheck.
 # This is the README's test command, and CI (.ci/run) runs exactly this.
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,5 +26,7 @@ if [ "$status" -ne 0 ]; then
 	exit "$status"
 fi
 
+# Fault injection, valgrind, the ASan/UBSan build and the fuzzers.
+./scripts/robust.sh
 make -j"$(nproc)" distcheck
 echo "check: $passed passed, $failed failed, $skipped skipped"

@@ -2,7 +2,6 @@
  * check_fdpass.c - nw_send_fd, nw_recv_fd and nw_peer_cred over real
  * Unix-domain sockets.
  */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <errno.h>

@@ -2,7 +2,6 @@
  * check_sendfile.c - nw_sendfile over real sockets, from regular files,
  * sparse files, pipes and /proc, with the sendfile(2) and copy paths.
  */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <errno.h>

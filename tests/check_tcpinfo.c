@@ -2,7 +2,6 @@
  * check_tcpinfo.c - nw_tcp_info, nw_tcp_info_by_addr, nw_tcp_state_name
  * and nw_shutdown_write, on real loopback connections.
  */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <arpa/inet.h>
