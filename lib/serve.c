@@ -239,6 +239,18 @@ static int start_detached(void *(*fn)(void *), void *arg)
 }
 
 /*
+ * Whether a stop came while accept ran.  Threads of this process always set
+ * the flag; a handler in a child process only writes stop_fd, so the
+ * process model must look there (its fork costs far more than the poll).
+ */
+static bool stopped_meanwhile(nw_server *s)
+{
+	if (s->model == NW_SERVER_PROCESS)
+		return stop_arrived(s);
+	return atomic_load(&s->stopping) != 0;
+}
+
+/*
  * Accept one connection into c: 1; 0 when there is none to take now (after
  * starting a back-off if descriptors or memory ran out); -1 with errno when
  * the listener itself is broken.
@@ -248,6 +260,18 @@ static int accept_next(nw_server *s, struct conn *c, struct backoff *b)
 	c->fd = nwi_accept(s->listen_fd, &c->peer, &c->peerlen, 0);
 	if (c->fd >= 0) {
 		b->delay_ms = 0;
+		/*
+		 * The check before accept leaves a window: a pool worker woken
+		 * by an earlier connection can be descheduled there while a
+		 * handler stops the server and a new client connects.  Such a
+		 * client came after the stop; it is closed unserved, as it
+		 * would be in the listening queue when the listener closes.
+		 */
+		if (stopped_meanwhile(s)) {
+			nwi_close_keep_errno(c->fd);
+			c->fd = -1;
+			return 0;
+		}
 		return 1;
 	}
 	if (nothing_to_accept(errno))

@@ -3,6 +3,9 @@
  * tests/faultinject.c: every call fails cleanly (-1 or NULL, the errno,
  * a message naming the call), leaks nothing, and works again afterwards.
  *
+ * Also a server stop that races an accept: the injector holds a thread
+ * just before accept4, where a busy machine may deschedule it.
+ *
  * Needs the injector preloaded (`make check-faults` does it); run alone
  * it exits 77, which check-faults counts as a failure.
  */
@@ -12,12 +15,17 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static long (*arm)(const char *what, long count);
+static int (*hold_accept)(int on);
+static int (*held_accepts)(void);
 
 /* Every descriptor-making call, against a live listener on port. */
 static void assert_all_fail(int err, const char *port, const char *unix_path)
@@ -150,6 +158,100 @@ done:
 }
 END_TEST
 
+/* ---- a stop racing an accept ---- */
+
+struct race {
+	nw_server *server;
+	int *handlers;		/* shared: handlers run in children in the process model */
+	int rc;
+};
+
+/* Echoes bytes; 'S' stops the server first and is answered with 'k'. */
+static void race_handler(int fd, const struct sockaddr *peer, socklen_t peerlen, void *arg)
+{
+	struct race *r = arg;
+	char c;
+
+	(void)peer;
+	(void)peerlen;
+	__atomic_fetch_add(r->handlers, 1, __ATOMIC_SEQ_CST);
+	while (read(fd, &c, 1) == 1) {
+		if (c == 'S') {
+			nw_server_stop(r->server);
+			c = 'k';
+		}
+		if (write(fd, &c, 1) != 1)
+			break;
+	}
+}
+
+static void *race_run(void *arg)
+{
+	struct race *r = arg;
+
+	r->rc = nw_server_run(r->server);
+	return NULL;
+}
+
+static const enum nw_server_model race_models[] = {
+	NW_SERVER_PROCESS, NW_SERVER_THREAD, NW_SERVER_POOL
+};
+
+/*
+ * The acceptor is woken by client c and held just before accept4; then a
+ * handler stops the server and client b connects.  Released, the acceptor
+ * finds c and b queued: the stop came first, so neither may be served.
+ */
+START_TEST(accept_racing_a_stop_serves_no_one_new)
+{
+	struct race r = { .rc = -2 };
+	char port[8], c;
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8));
+	int a, b, late;
+	pthread_t run;
+
+	r.handlers = mmap(NULL, sizeof *r.handlers, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(r.handlers, MAP_FAILED);
+	*r.handlers = 0;
+	r.server = nw_server_new(lfd, race_handler, &r);
+	ck_assert_ptr_nonnull(r.server);
+	ck_assert_int_eq(nw_server_set_model(r.server, race_models[_i], 4), 0);
+	ck_assert_int_eq(pthread_create(&run, NULL, race_run, &r), 0);
+
+	a = tu_assert_ok(nw_tcp_connect("127.0.0.1", tu_port_str(lfd, port), 2000));
+	ck_assert_int_eq(write(a, "p", 1), 1);
+	ck_assert_int_eq(read(a, &c, 1), 1);
+	ck_assert_int_eq(c, 'p');
+
+	hold_accept(1);
+	late = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
+	for (int i = 0; i < 5000 && held_accepts() == 0; i++)
+		nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+	ck_assert_msg(held_accepts() > 0, "no accept reached the hold");
+	ck_assert_int_eq(write(a, "S", 1), 1);
+	ck_assert_int_eq(read(a, &c, 1), 1);
+	ck_assert_int_eq(c, 'k');
+	b = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
+	ck_assert_int_eq(write(b, "x", 1), 1);
+	ck_assert_int_eq(write(late, "y", 1), 1);
+	hold_accept(0);
+
+	close(a);
+	ck_assert_int_eq(pthread_join(run, NULL), 0);
+	ck_assert_int_eq(r.rc, 0);
+	nw_server_free(r.server);
+	close(lfd);
+	/* With the listener closed, neither can be waiting: each was closed unserved. */
+	tu_assert_closed(late);
+	tu_assert_closed(b);
+	ck_assert_int_eq(*r.handlers, 1);
+	close(late);
+	close(b);
+	munmap(r.handlers, sizeof *r.handlers);
+}
+END_TEST
+
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
@@ -160,6 +262,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, accept_emfile_leaves_connection_queued);
 	tcase_add_test(tc, reader_new_enomem_is_clean);
 	tcase_add_test(tc, session_without_memory_fails_cleanly);
+	tcase_add_loop_test(tc, accept_racing_a_stop_serves_no_one_new, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -167,7 +270,9 @@ static Suite *inject_suite(void)
 int main(void)
 {
 	arm = (long (*)(const char *, long))dlsym(RTLD_DEFAULT, "faultinject_arm");
-	if (arm == NULL) {
+	hold_accept = (int (*)(int))dlsym(RTLD_DEFAULT, "faultinject_hold_accept");
+	held_accepts = (int (*)(void))dlsym(RTLD_DEFAULT, "faultinject_held_accepts");
+	if (arm == NULL || hold_accept == NULL || held_accepts == NULL) {
 		fprintf(stderr, "check_inject: needs LD_PRELOAD=faultinject.so (make check-faults)\n");
 		return 77;
 	}

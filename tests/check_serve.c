@@ -175,17 +175,6 @@ static void write_and_check_echo(int fd, const char *msg)
 }
 
 /* A closed connection reads as end of file, or as a reset. */
-static void assert_closed(int fd)
-{
-	char c;
-	ssize_t n;
-
-	nw_set_timeout(fd, 3000);
-	n = read(fd, &c, 1);
-	ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
-		      "connection still open: read gave %zd (%s)", n, strerror(errno));
-}
-
 /* ---- the server in a child process ---- */
 
 struct opts {
@@ -641,7 +630,7 @@ START_TEST(server_closes_connection_after_handler)
 	local_new(&l, models[_i], quitting_handler);
 	local_start(&l);
 	c = local_connect(&l);
-	assert_closed(c);
+	tu_assert_closed(c);
 	close(c);
 	local_stop(&l);
 	ck_assert_int_eq(atomic_load(&l.sh->total), 1);
@@ -682,7 +671,7 @@ START_TEST(stops_with_clients_connected)
 	/* The clients never leave, so the server waits out the grace period. */
 	ck_assert_int_ge(finish_server(&srv, 5000), 250);
 	for (int i = 0; i < STOP_CLIENTS; i++) {
-		assert_closed(fds[i]);
+		tu_assert_closed(fds[i]);
 		close(fds[i]);
 	}
 }
@@ -715,20 +704,27 @@ START_TEST(stop_from_handler_refuses_new_connections)
 			  .handler = stopping_handler };
 	struct server srv = start_server(&o);
 	int a = connect_client(&srv), b;
+	ssize_t n;
 	char c;
 
 	ck_assert_int_eq(nw_writen(a, "S", 1), 1);
 	ck_assert_int_eq(nw_readn(a, &c, 1), 1);
 	ck_assert_int_eq(c, 'k');
-	b = connect_client(&srv);	/* queued by the kernel, never accepted */
+	/*
+	 * Queued by the kernel and never accepted; or, if a pool worker woken
+	 * by a was held up just before accept, accepted and closed unserved.
+	 */
+	b = connect_client(&srv);
 	ck_assert_int_eq(nw_writen(b, "x", 1), 1);
 	nw_set_timeout(b, 300);
-	tu_assert_fails(nw_readn(b, &c, 1), ETIMEDOUT);
+	n = nw_readn(b, &c, 1);
+	ck_assert_msg(n == 0 || (n < 0 && (errno == ETIMEDOUT || errno == ECONNRESET)),
+		      "b served after the stop: %zd (%s)", n, nw_errmsg());
 	write_and_check_echo(a, "still served");
 	close(a);
 	finish_server(&srv, 5000);
 	ck_assert_int_eq(atomic_load(&srv.sh->total), 1);
-	assert_closed(b);
+	tu_assert_closed(b);
 	close(b);
 }
 END_TEST

@@ -30,6 +30,8 @@
  *    Datagram sockets only get EINTR: a short datagram read loses data.
  *  - EMFILE from socket()/accept()/accept4() and ENOMEM from
  *    malloc/calloc/realloc only when armed (env or faultinject_arm()).
+ *  - a hold on accept()/accept4() (faultinject_hold_accept()), for races
+ *    that need a thread stopped just before it accepts.
  *
  * Environment:
  *   NW_FAULT_SEED    seed of the decisions (default 1)
@@ -68,6 +70,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* glibc's own allocator entry points: no dlsym, so no recursion at start-up. */
@@ -81,6 +84,11 @@ extern void *__libc_realloc(void *p, size_t n);
 long faultinject_arm(const char *what, long count);
 /* Set the probability of random EINTR/short faults; returns the old one. */
 double faultinject_rate(double rate);
+/* While on, library accept()/accept4() calls wait before accepting, as a
+ * thread descheduled there would; returns the previous setting. */
+int faultinject_hold_accept(int on);
+/* How many library accept calls are waiting on the hold now. */
+int faultinject_held_accepts(void);
 
 struct counts {
 	uint64_t draws;		/* decisions taken: the index into the sequence */
@@ -97,6 +105,7 @@ static pid_t owner;		/* the process that reports the counts */
 static uint64_t seed = 1;
 static double rate = 0.3;
 static long armed_enomem, armed_emfile_socket, armed_emfile_accept;
+static int hold_accept, held_accepts;
 
 /* libnetwrap's executable segments. */
 #define MAX_RANGES 4
@@ -211,6 +220,16 @@ double faultinject_rate(double new_rate)
 
 	rate = new_rate;
 	return old;
+}
+
+int faultinject_hold_accept(int on)
+{
+	return __atomic_exchange_n(&hold_accept, on, __ATOMIC_SEQ_CST);
+}
+
+int faultinject_held_accepts(void)
+{
+	return __atomic_load_n(&held_accepts, __ATOMIC_SEQ_CST);
 }
 
 /* Take one armed failure, if any. */
@@ -537,6 +556,12 @@ int socket(int domain, int type, int protocol)
 /* accept and accept4 share their faults; a pending connection stays queued. */
 static int accept_fault(int fd)
 {
+	if (__atomic_load_n(&hold_accept, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_add(&held_accepts, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&hold_accept, __ATOMIC_SEQ_CST))
+			nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+		__atomic_fetch_sub(&held_accepts, 1, __ATOMIC_SEQ_CST);
+	}
 	if (take(&armed_emfile_accept)) {
 		COUNT(emfile);
 		errno = EMFILE;

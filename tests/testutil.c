@@ -113,3 +113,14 @@ void tu_temp_path(char *buf, size_t size, const char *name)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_lt(snprintf(buf, size, "%s/%s", dir, name), (int)size);
 }
+
+void tu_assert_closed(int fd)
+{
+	char c;
+	ssize_t n;
+
+	nw_set_timeout(fd, 3000);
+	n = read(fd, &c, 1);
+	ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
+		      "connection still open: read gave %zd (%s)", n, strerror(errno));
+}

@@ -36,6 +36,8 @@ void tu_fill_random(void *buf, size_t n, unsigned seed);
 void tu_interrupting_handler(int sig);
 /* Unique path for a Unix-domain socket in a private temporary directory. */
 void tu_temp_path(char *buf, size_t size, const char *name);
+/* Assert that the peer closed fd (EOF or reset within 3 s), sending nothing. */
+void tu_assert_closed(int fd);
 
 /* Assert a -1 return with the given errno, showing nw_errmsg on failure. */
 #define tu_assert_fails(expr, err) do { \
