@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	struct client *clients;
 	struct pollfd *pfds;
 	unsigned char *got, *want;
-	int opt;
+	int opt, rc = 1;
 
 	while ((opt = getopt(argc, argv, "c:n:p:s:t:")) != -1) {
 		switch (opt) {
@@ -197,8 +197,10 @@ int main(int argc, char **argv)
 	want = malloc(max_piece);
 	if (!clients || !pfds || !got || !want) {
 		fprintf(stderr, "echo-load: out of memory\n");
-		return 1;
+		goto done;
 	}
+	for (size_t i = 0; i < conns; i++)
+		clients[i].fd = -1;
 	start = now_s();
 	for (size_t i = 0; i < conns; i++) {
 		struct client *c = &clients[i];
@@ -207,17 +209,17 @@ int main(int argc, char **argv)
 		c->fd = nw_tcp_connect(argv[optind], argv[optind + 1], 10000);
 		if (c->fd < 0 || nw_set_nonblock(c->fd, 1) < 0) {
 			fprintf(stderr, "echo-load: connection %zu of %zu: %s\n", i, conns, nw_errmsg());
-			return 1;
+			goto done;
 		}
+		open_count++;
 		c->piece = malloc(max_piece);
 		if (c->piece == NULL) {
 			fprintf(stderr, "echo-load: out of memory\n");
-			return 1;
+			goto done;
 		}
 		/* Distinct data for each connection, the same on every run with one seed. */
 		c->tx.state = c->rx.state = splitmix64(&mix);
 		c->sizes = splitmix64(&mix);
-		open_count++;
 	}
 
 	while (open_count > 0) {
@@ -226,7 +228,7 @@ int main(int argc, char **argv)
 		if (left_ms <= 0) {
 			fprintf(stderr, "echo-load: timed out after %.0f s with %zu of %zu connections"
 				" unfinished\n", timeout_s, open_count, conns);
-			return 1;
+			goto done;
 		}
 		for (size_t i = 0; i < conns; i++) {
 			struct client *c = &clients[i];
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 		}
 		if (poll(pfds, conns, left_ms) < 0 && errno != EINTR) {
 			perror("echo-load: poll");
-			return 1;
+			goto done;
 		}
 		for (size_t i = 0; i < conns; i++) {
 			struct client *c = &clients[i];
@@ -244,25 +246,33 @@ int main(int argc, char **argv)
 			if (c->fd < 0 || pfds[i].revents == 0)
 				continue;
 			if ((pfds[i].revents & POLLOUT) && client_send(c, total, max_piece, i) < 0)
-				return 1;
+				goto done;
 			if ((pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
 			    client_receive(c, total, max_piece, i, got, want) < 0)
-				return 1;
+				goto done;
 			if (c->received == total) {
 				close(c->fd);
 				c->fd = -1;	/* poll skips negative descriptors */
 				free(c->piece);
+				c->piece = NULL;
 				open_count--;
 			}
 		}
 	}
 	printf("echo-load: %zu connections, %zu bytes each, every byte echoed and verified"
 	       " in %.2f s\n", conns, total, now_s() - start);
+	rc = 0;
+done:
+	for (size_t i = 0; clients && i < conns; i++) {
+		if (clients[i].fd >= 0)
+			close(clients[i].fd);
+		free(clients[i].piece);
+	}
 	free(clients);
 	free(pfds);
 	free(got);
 	free(want);
-	return 0;
+	return rc;
 usage:
 	fprintf(stderr, "usage: echo-load [-c CONNS] [-n BYTES] [-p MAX_PIECE] [-s SEED]"
 			" [-t SECONDS] HOST PORT\n");
