@@ -1,8 +1,10 @@
 #!/bin/sh
 # The robustness layers of the test suite (issue 5); scripts/test.sh runs
-# this after `make check`.  Each layer covers every suite in CHECK_SUITES:
-#   1. fault injection: every suite under tests/faultinject.so (EINTR and
-#      short transfers at random), plus the EMFILE/ENOMEM tests;
+# this after `make check`.  The first two run every suite in CHECK_SUITES
+# and the server suite again (tests/robust.mk has the lists):
+#   1. fault injection: under tests/faultinject.so (EINTR and short
+#      transfers at random), the server examples' suite too, plus the
+#      EMFILE/ENOMEM and accept-hold tests;
 #   2. valgrind memcheck: zero errors, zero leaks;
 #   3. a sanitizer build in build-asan/ (ASan + UBSan, from `make distdir`
 #      because the tree itself is configured in place): make check there;

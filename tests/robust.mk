@@ -1,8 +1,10 @@
 # Robustness (issue 5): the peer-fault suite, the fault injector, and the
 # targets that run every suite in CHECK_SUITES again under a harness:
 #   make check-faults    under tests/faultinject.so (EINTR, short transfers),
-#                        plus tests/check_inject (EMFILE, ENOMEM)
-#   make check-valgrind  under valgrind memcheck, zero errors, zero leaks
+#                        with the server suites (their example programs
+#                        too), plus tests/check_inject (EMFILE, ENOMEM)
+#   make check-valgrind  under valgrind memcheck, zero errors, zero leaks,
+#                        with the server suite (its load scaled down)
 # A sanitizer build (--enable-sanitizers) runs plain `make check` with the
 # options below, so the first report fails the test it happens in.
 
@@ -42,21 +44,22 @@ endif
 FAULT_SEED = 1
 FAULT_RATE = 0.3
 
-check-faults: $(check_PROGRAMS) $(check_LTLIBRARIES)
+check-faults: all $(check_PROGRAMS) $(check_LTLIBRARIES)
 if SANITIZERS
 	@echo "check-faults: not in a sanitizer build (the sanitizers own malloc)" >&2; exit 1
 else
 	@NW_FAULT_SEED=$(FAULT_SEED) NW_FAULT_RATE=$(FAULT_RATE) \
-	  $(SHELL) $(srcdir)/tests/run-suites.sh faults $(CHECK_SUITES) tests/check_inject
+	  $(SHELL) $(srcdir)/tests/run-suites.sh faults $(CHECK_SUITES) \
+	  tests/check_serve tests/check_serve_examples tests/check_inject
 endif
 
-check-valgrind: $(check_PROGRAMS) $(check_LTLIBRARIES)
+check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)
 if SANITIZERS
 	@echo "check-valgrind: not in a sanitizer build" >&2; exit 1
 else
 	@test -n "$(VALGRIND)" || { echo "check-valgrind: valgrind not found" >&2; exit 1; }
 	@LIBTOOL="$(LIBTOOL)" VALGRIND="$(VALGRIND)" \
-	  $(SHELL) $(srcdir)/tests/run-suites.sh valgrind $(CHECK_SUITES)
+	  $(SHELL) $(srcdir)/tests/run-suites.sh valgrind $(CHECK_SUITES) tests/check_serve
 endif
 
 .PHONY: check-faults check-valgrind
