@@ -261,11 +261,11 @@ static int accept_next(nw_server *s, struct conn *c, struct backoff *b)
 	if (c->fd >= 0) {
 		b->delay_ms = 0;
 		/*
-		 * The check before accept leaves a window: a pool worker woken
-		 * by an earlier connection can be descheduled there while a
-		 * handler stops the server and a new client connects.  Such a
-		 * client came after the stop; it is closed unserved, as it
-		 * would be in the listening queue when the listener closes.
+		 * The check before accept leaves a window: a thread woken by an
+		 * earlier connection can be descheduled there while a handler
+		 * stops the server and a new client connects.  That client came
+		 * after the stop, so it is closed unserved (nw_server_new(3));
+		 * those still queued wait for the next run.
 		 */
 		if (stopped_meanwhile(s)) {
 			nwi_close_keep_errno(c->fd);
