@@ -8,7 +8,10 @@
 # man/man3 or man/man7, which is what gets installed, so configure.ac stays
 # the one place that names the version.
 # A page documenting a family lists every function in its NAME section; each
-# other function gets a one-line alias page, `.so man3/FAMILY.3`.
+# other function gets an alias: in the source tree a symbolic link to the
+# family page (what mandoc recommends, and what lints cleanly there), built
+# and installed as the one-line page `.so man3/FAMILY.3`.  The family is read
+# from the .TH title, so a tarball whose tar followed the link works too.
 #
 # Adding a page: append it to NW_MAN3 (an alias to NW_MAN3_ALIASES), and
 # list its functions in netwrap.7.
@@ -65,9 +68,10 @@ NW_MAN3_ALIASES = \
 NW_MAN7 = man/netwrap.7
 
 # The built copies form a manual hierarchy: `man -M man netwrap` reads it.
-nw_man3_built = $(NW_MAN3:man/%=man/man3/%) $(NW_MAN3_ALIASES:man/%=man/man3/%)
+nw_man3_built = $(NW_MAN3:man/%=man/man3/%)
+nw_alias_built = $(NW_MAN3_ALIASES:man/%=man/man3/%)
 nw_man7_built = $(NW_MAN7:man/%=man/man7/%)
-man3_MANS = $(nw_man3_built)
+man3_MANS = $(nw_man3_built) $(nw_alias_built)
 man7_MANS = $(nw_man7_built)
 
 nw_man_build = $(AM_V_GEN)$(MKDIR_P) $(@D) && \
@@ -77,9 +81,13 @@ $(nw_man3_built): man/man3/%: man/% Makefile
 	$(nw_man_build)
 $(nw_man7_built): man/man7/%: man/% Makefile
 	$(nw_man_build)
+$(nw_alias_built): man/man3/%: man/% Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	family=`sed -n 's/^\.TH \([A-Z0-9_]*\) 3 .*/\1/p' $< | tr 'A-Z' 'a-z'` && \
+	test -n "$$family" && printf '.so man3/%s.3\n' "$$family" > $@.tmp && mv $@.tmp $@
 
 EXTRA_DIST += $(NW_MAN3) $(NW_MAN3_ALIASES) $(NW_MAN7)
-CLEANFILES += $(nw_man3_built) $(nw_man7_built)
+CLEANFILES += $(nw_man3_built) $(nw_alias_built) $(nw_man7_built)
 
 # make check: lint, symbols against pages, the EXAMPLES programs, install.
 NW_MAN_TESTS = \

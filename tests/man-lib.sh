@@ -34,6 +34,14 @@ nw_is_alias() {
 	return 1
 }
 
+# The page an alias leads to (man/FAMILY.3), from its built `.so` line.
+nw_alias_target() {
+	b=$(nw_built "$1")
+	if [ -f "$b" ]; then
+		sed -n 's|^\.so man3/\(.*\)$|man/\1|p' "$b"
+	fi
+}
+
 # The text of one section (.SH NAME) of a page, macro lines included.
 nw_section() {
 	awk -v want="$2" '

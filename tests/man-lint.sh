@@ -13,7 +13,9 @@
 #  - Sections in man-pages(7) order; a section 3 page has at least NAME,
 #    LIBRARY, SYNOPSIS, DESCRIPTION, RETURN VALUE, ERRORS, ATTRIBUTES,
 #    EXAMPLES and SEE ALSO.
-#  - An alias page is the single line `.so man3/PAGE.3`.
+#  - An alias is a symbolic link man/NAME.3 -> PAGE.3 (in a tarball whose
+#    tar followed links, a copy of PAGE.3); its built and installed copy is
+#    the single line `.so man3/PAGE.3`.
 . "${srcdir:-.}/tests/man-lib.sh"
 
 if [ -z "${MANDOC:-}" ] || ! command -v "$MANDOC" >/dev/null 2>&1; then
@@ -39,9 +41,16 @@ for page in $(nw_pages); do
 		continue
 	fi
 	if nw_is_alias "$page"; then
-		if [ "$(wc -l < "$src")" -ne 1 ] ||
-		   ! grep -Eq '^\.so man3/nw_[a-z0-9_]+\.3$' "$src"; then
-			nw_fail "$page: an alias page is the one line '.so man3/PAGE.3'"
+		built=$(nw_built "$page")
+		target=$(nw_alias_target "$page")
+		if [ ! -f "$built" ] || [ "$(wc -l < "$built")" -ne 1 ] ||
+		   ! grep -Eq '^\.so man3/nw_[a-z0-9_]+\.3$' "$built"; then
+			nw_fail "$built: an alias is built as the one line '.so man3/PAGE.3'"
+		elif [ -L "$src" ]; then
+			[ "$(readlink "$src")" = "${target##*/}" ] ||
+				nw_fail "$page: links to '$(readlink "$src")', built as .so ${target#man/}"
+		elif ! cmp -s "$src" "$srcdir/$target"; then
+			nw_fail "$page: an alias is a symbolic link to its page (${target##*/})"
 		fi
 		continue
 	fi

@@ -4,8 +4,8 @@
 # function a page names exists.  In detail:
 #  - man/*.3 and man/*.7 in the source tree are exactly the pages man/local.mk
 #    lists (an unlisted page would be neither installed nor shipped);
-#  - for each exported nw_X: man/nw_X.3 is listed; it, or the page its .so
-#    leads to, lists nw_X in NAME; netwrap.7 mentions nw_X (3);
+#  - for each exported nw_X: man/nw_X.3 is listed; it, or the page its
+#    built .so leads to, lists nw_X in NAME; netwrap.7 mentions nw_X (3);
 #  - each name in a section 3 NAME is an exported function that the page's
 #    SYNOPSIS declares, and a page lists its own name first;
 #  - an alias leads to a real page (not to another alias);
@@ -36,7 +36,7 @@ target_of() {
 	page=man/$1.3
 	listed "$page" && [ -f "$srcdir/$page" ] || return 0
 	if nw_is_alias "$page"; then
-		sed -n 's|^\.so man3/\(.*\)$|man/\1|p' "$srcdir/$page"
+		nw_alias_target "$page"
 	else
 		echo "$page"
 	fi
@@ -44,7 +44,7 @@ target_of() {
 
 for page in $NW_MAN3_ALIASES; do
 	[ -f "$srcdir/$page" ] || continue
-	t=$(sed -n 's|^\.so man3/\(.*\)$|man/\1|p' "$srcdir/$page")
+	t=$(nw_alias_target "$page")
 	if [ -z "$t" ] || ! listed "$t" || nw_is_alias "$t"; then
 		nw_fail "$page: .so must lead to a page listed in NW_MAN3, not '$t'"
 	fi
