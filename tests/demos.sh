@@ -55,9 +55,14 @@ start_server udp "$examples/udp-echo-server" 0 127.0.0.1
 cmp "$work/input" "$work/udp.echo" || fail "udp echo differs from input"
 grep -q '^client 127\.0\.0\.1:' "$work/udp.out" || fail "udp server did not log the client"
 stop_server TERM || fail "udp-echo-server did not stop cleanly"
-# No server: a bounded wait, retries, then a clear failure.
+# No server: three tries a second apart (a refusal does not cut the wait
+# short), then a failure that names the cause.
+start=$(date +%s%N)
 if echo hello | "$examples/udp-echo-client" 127.0.0.1 "$server_port" 2>"$work/udp.err"; then
 	fail "udp client succeeded without a server"
 fi
-grep -q 'no echo from 127.0.0.1 port' "$work/udp.err" || fail "no clear message: $(cat "$work/udp.err")"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+grep -q 'no echo from 127.0.0.1 port .*: Connection refused$' "$work/udp.err" ||
+	fail "no clear message: $(cat "$work/udp.err")"
+[ "$elapsed_ms" -ge 2500 ] || fail "udp client gave up after $elapsed_ms ms (want 3 tries a second apart)"
 echo "demos: all promises kept"
