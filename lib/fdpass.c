@@ -164,7 +164,7 @@ int nw_recv_fd(int sock)
 	}
 
 	count = take_first_fd(&msg, &fd);
-	if (count == 1 && !(msg.msg_flags & MSG_CTRUNC))
+	if (count == 1 && !(msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
 		return fd;
 	if (count > 0)
 		close(fd);
@@ -172,6 +172,14 @@ int nw_recv_fd(int sock)
 		return nwi_fail_text(truncation_errno(sock),
 				     "control data truncated, descriptors closed",
 				     "nw_recv_fd(%d)", sock);
+	/*
+	 * Only on a datagram or seqpacket socket: the rest of a message longer
+	 * than our one byte is gone, so it was not nw_send_fd's, and a caller
+	 * must not take its descriptor as if nothing had been lost.
+	 */
+	if (msg.msg_flags & MSG_TRUNC)
+		return nwi_fail_text(EMSGSIZE, "message truncated: longer than one byte, "
+				     "descriptors closed", "nw_recv_fd(%d)", sock);
 	if (count > 1)
 		return nwi_fail_text(EPROTO, "more than one descriptor, all closed",
 				     "nw_recv_fd(%d)", sock);

@@ -75,11 +75,13 @@ static void assert_writes_into(int fd, int rd, const char *text)
 	ck_assert_int_eq(memcmp(buf, text, n), 0);
 }
 
-/* Send n descriptors in one SCM_RIGHTS message, as a peer not using the library might. */
-static void send_raw_fds(int sock, const int *fds, int n)
+/*
+ * Send n descriptors in one SCM_RIGHTS message riding on data[0..len), as a
+ * peer not using the library might.
+ */
+static void send_raw(int sock, const int *fds, int n, const char *data, size_t len)
 {
-	char byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	char control[CMSG_SPACE(sizeof(int) * 32)];
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -94,7 +96,12 @@ static void send_raw_fds(int sock, const int *fds, int n)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
 	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
-	ck_assert_int_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), 1);
+	ck_assert_int_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void send_raw_fds(int sock, const int *fds, int n)
+{
+	send_raw(sock, fds, n, "x", 1);
 }
 
 START_TEST(passes_a_working_descriptor)
@@ -211,6 +218,36 @@ START_TEST(truncated_control_data_closes_everything)
 	tu_assert_fails(nw_recv_fd(sv[1]), EMSGSIZE);
 	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "truncated"));
 	ck_assert_int_eq(tu_count_fds(), before);
+	close_all(&p[1], 1);
+	assert_no_writer_left(p[0]);
+}
+END_TEST
+
+/*
+ * A datagram or seqpacket message with more than the one data byte loses its
+ * tail in nw_recv_fd's buffer: EMSGSIZE, as nw_recvfrom says, and no
+ * descriptor kept.  The next message is whole again.
+ */
+START_TEST(truncated_message_is_emsgsize)
+{
+	static const int types[] = { SOCK_SEQPACKET, SOCK_DGRAM };
+
+	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+		int dv[2], before, got;
+
+		unix_pair(types[t], dv);
+		send_raw(dv[0], &p[1], 1, "0123456789", 10);
+		before = tu_count_fds();
+		tu_assert_fails(nw_recv_fd(dv[1]), EMSGSIZE);
+		ck_assert_ptr_nonnull(strstr(nw_errmsg(), "truncated"));
+		ck_assert_int_eq(tu_count_fds(), before);
+		tu_assert_ok(nw_send_fd(dv[0], p[1]));
+		got = tu_assert_ok(nw_recv_fd(dv[1]));
+		assert_writes_into(got, p[0], "whole again");
+		close(got);
+		close_all(dv, 2);
+	}
+	/* The truncated message's copy was closed: ours was the last writer. */
 	close_all(&p[1], 1);
 	assert_no_writer_left(p[0]);
 }
@@ -461,6 +498,7 @@ static Suite *fdpass_suite(void)
 	tcase_set_timeout(bad, 10);
 	tcase_add_checked_fixture(bad, pair_and_pipe, close_pair_and_pipe);
 	tcase_add_test(bad, truncated_control_data_closes_everything);
+	tcase_add_test(bad, truncated_message_is_emsgsize);
 	tcase_add_test(bad, two_descriptors_in_one_message_are_refused);
 	tcase_add_test(bad, descriptor_limit_is_emfile);
 	tcase_add_test(bad, message_without_descriptor_is_enomsg);
