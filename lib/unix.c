@@ -4,6 +4,11 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -55,22 +60,106 @@ static int connect_to(const struct sockaddr_un *sun, socklen_t len)
 }
 
 /*
+ * Is a Unix-domain socket bound to the file with inode ino listening in
+ * this network namespace?  1 yes, 0 no, -1 when the kernel cannot say (no
+ * sock_diag).  The kernel lists its listeners with the inode of the file
+ * each is bound to (UNIX_DIAG_VFS), so asking involves no connection: a
+ * live server never sees the question, and a full queue cannot stall it.
+ * Only the inode is compared: the device the kernel reports is encoded
+ * differently from st_dev, and a coincidence on another file system can
+ * only make us keep a file, never remove a live one.
+ */
+static int listener_on_inode(ino_t ino)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} request = {
+		.nlh = {
+			.nlmsg_len = sizeof request,
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		},
+		.req = {
+			.sdiag_family = AF_UNIX,
+			.udiag_states = 1 << TCP_LISTEN,
+			.udiag_show = UDIAG_SHOW_VFS,
+		},
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	long buf[8192 / sizeof(long)];	/* aligned for struct nlmsghdr */
+	int found = -1;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel,
+		   sizeof kernel) != (ssize_t)sizeof request)
+		goto out;
+	while (found < 0) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				found = 0;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			struct unix_diag_msg *m = NLMSG_DATA(h);
+			int attrlen = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
+
+			for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, attrlen);
+			     a = RTA_NEXT(a, attrlen)) {
+				struct unix_diag_vfs vfs;
+
+				if (a->rta_type != UNIX_DIAG_VFS || RTA_PAYLOAD(a) < sizeof vfs)
+					continue;
+				memcpy(&vfs, RTA_DATA(a), sizeof vfs);
+				if (vfs.udiag_vfs_ino == ino) {
+					found = 1;	/* the rest of the dump dies with fd */
+					goto out;
+				}
+			}
+		}
+	}
+out:
+	close(fd);
+	return found;
+}
+
+/*
  * A socket file nobody listens on is what a dead server leaves behind.
  * Only that is removed: a live server, or a file of any other kind, stays.
+ * Nothing here waits, and a live server is never connected to when the
+ * kernel can list its listeners.  A listener it does not list may live in
+ * another network namespace that shares the file; a non-blocking connect
+ * answers for those: refused means dead, a full queue (EAGAIN) or a
+ * connection means live.
  */
 static bool remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len)
 {
 	struct stat st;
-	int fd;
+	int fd, rc, err;
 
 	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return false;
-	fd = connect_to(sun, len);
-	if (fd >= 0) {
-		close(fd);
+	if (listener_on_inode(st.st_ino) == 1)
 		return false;
-	}
-	if (errno != ECONNREFUSED)
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	do
+		rc = connect(fd, (const struct sockaddr *)sun, len);
+	while (rc < 0 && errno == EINTR);
+	err = errno;
+	close(fd);
+	if (rc == 0 || err != ECONNREFUSED)
 		return false;
 	return unlink(path) == 0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int tu_run(Suite *s)
@@ -123,4 +124,12 @@ void tu_assert_closed(int fd)
 	n = read(fd, &c, 1);
 	ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
 		      "connection still open: read gave %zd (%s)", n, strerror(errno));
+}
+
+int64_t tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

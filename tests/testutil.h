@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "netwrap.h"
@@ -38,6 +39,8 @@ void tu_interrupting_handler(int sig);
 void tu_temp_path(char *buf, size_t size, const char *name);
 /* Assert that the peer closed fd (EOF or reset within 3 s), sending nothing. */
 void tu_assert_closed(int fd);
+/* Monotonic milliseconds, for measuring how long a call took. */
+int64_t tu_now_ms(void);
 
 /* Assert a -1 return with the given errno, showing nw_errmsg on failure. */
 #define tu_assert_fails(expr, err) do { \
