@@ -94,12 +94,16 @@ int nwi_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen,
  * ETIMEDOUT (or the poll error) otherwise.
  */
 int nwi_wait_ready(int fd, short events);
+/* The same wait on any descriptor, blocking or not: after a MSG_DONTWAIT call. */
+int nwi_poll_ready(int fd, short events);
 
 /*
  * Write all n bytes to any descriptor: send(MSG_NOSIGNAL) on a socket,
  * write(2) with SIGPIPE held back on anything else.  Retries EINTR and
- * short writes, waits like nwi_wait_ready on EAGAIN.  n, or -1 with errno
- * and no message recorded (the public caller names itself).
+ * short writes.  Sockets are sent to with MSG_DONTWAIT and waited on with
+ * nwi_poll_ready, so a timeout bounds each wait once even when a send went
+ * out in part; other descriptors wait like nwi_wait_ready.  n, or -1 with
+ * errno and no message recorded (the public caller names itself).
  */
 ssize_t nwi_write_all(int fd, const void *buf, size_t n);
 

@@ -4,7 +4,8 @@
  * Timeouts live in the kernel (SO_RCVTIMEO/SO_SNDTIMEO, set by
  * nw_set_timeout), so the library keeps no per-descriptor state: a blocking
  * socket reports an expired timeout as EAGAIN, and a non-blocking one is
- * waited on with poll for the same time.
+ * waited on with poll for the same time.  Writes to a socket never block in
+ * the kernel (see nwi_write_all): they poll for the timeout themselves.
  */
 #include "internal.h"
 
@@ -53,7 +54,11 @@ int nwi_wait_ready(int fd, short events)
 		errno = ETIMEDOUT;
 		return -1;
 	}
+	return nwi_poll_ready(fd, events);
+}
 
+int nwi_poll_ready(int fd, short events)
+{
 	int timeout = socket_timeout_ms(fd, events);
 	int64_t deadline = timeout >= 0 ? nwi_now_ms() + timeout : -1;
 	struct pollfd p = { .fd = fd, .events = events };
@@ -158,7 +163,13 @@ ssize_t nwi_write_all(int fd, const void *buf, size_t n)
 		ssize_t w;
 
 		if (is_socket) {
-			w = send(fd, p + done, n - done, MSG_NOSIGNAL);
+			/*
+			 * Never let the kernel wait: a blocking send whose timeout
+			 * expires after part of the buffer went out returns that part,
+			 * and the next send would wait a whole timeout again.  poll
+			 * below waits once, for the socket's own timeout.
+			 */
+			w = send(fd, p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w < 0 && errno == ENOTSOCK) {
 				is_socket = false;
 				continue;
@@ -172,7 +183,8 @@ ssize_t nwi_write_all(int fd, const void *buf, size_t n)
 			continue;
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			return -1;
-		} else if (nwi_wait_ready(fd, POLLOUT) < 0) {
+		} else if ((is_socket ? nwi_poll_ready(fd, POLLOUT)
+				      : nwi_wait_ready(fd, POLLOUT)) < 0) {
 			return -1;
 		}
 	}

@@ -9,12 +9,15 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Linux sends at most 0x7ffff000 bytes a call; ask for less. */
@@ -64,6 +67,29 @@ static int copy_range(int sock, struct source *src, size_t count, size_t *done)
 fail:
 	free(buf);
 	return -1;
+}
+
+/*
+ * True when sendfile(2) itself would wait on sock: a blocking socket with a
+ * send timeout.  The kernel waits up to the timeout inside each call, and a
+ * call whose wait expired after part of the range went out returns that
+ * part, so the next call would wait a whole timeout again: a peer that
+ * stops reading would hold nw_sendfile for two or three bounds.  sendfile
+ * has no MSG_DONTWAIT, and setting O_NONBLOCK would change the socket for
+ * everyone who shares it; such a socket gets the copy instead, whose sends
+ * never wait and whose one wait is poll, bounded once.
+ */
+static bool kernel_waits(int sock)
+{
+	struct timeval tv;
+	socklen_t len = sizeof tv;
+	int flags = fcntl(sock, F_GETFL);
+
+	if (flags < 0 || (flags & O_NONBLOCK))
+		return false;
+	if (getsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0)
+		return false;	/* not a socket: sendfile reports that */
+	return tv.tv_sec != 0 || tv.tv_usec != 0;
 }
 
 /*
@@ -117,7 +143,7 @@ ssize_t nw_sendfile(int sock, int file_fd, int64_t offset, size_t count)
 	 * A pipe or socket as the source could make sendfile say EAGAIN for
 	 * either side; the copy knows which one to wait for.
 	 */
-	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+	if ((S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && !kernel_waits(sock)) {
 		struct nwi_sigpipe sp;
 		int rc;
 

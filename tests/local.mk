@@ -93,3 +93,9 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# Timeouts bound each wait once (issue 12): writes to a peer that never
+# reads, reads from one that stops sending, blocking and non-blocking.
+CHECK_SUITES += tests/check_timeout
+tests_check_timeout_CFLAGS = $(TEST_CFLAGS)
+tests_check_timeout_LDADD = $(TEST_LIBS)
