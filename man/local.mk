@@ -10,8 +10,11 @@
 # A page documenting a family lists every function in its NAME section; each
 # other function gets an alias: in the source tree a symbolic link to the
 # family page (what mandoc recommends, and what lints cleanly there), built
-# and installed as the one-line page `.so man3/FAMILY.3`.  The family is read
-# from the .TH title, so a tarball whose tar followed the link works too.
+# as the one-line page `.so man3/FAMILY.3` (so `man -M man` works in the
+# build tree), and installed as a symbolic link to FAMILY.3 again (Debian
+# policy 12.1; mandoc -Tlint calls .so fragile) by install-data-hook below.
+# The family is read from the .TH title, so a tarball whose tar followed
+# the link works too.
 #
 # Adding a page: append it to NW_MAN3 (an alias to NW_MAN3_ALIASES), and
 # list its functions in netwrap.7.
@@ -71,7 +74,7 @@ NW_MAN7 = man/netwrap.7
 nw_man3_built = $(NW_MAN3:man/%=man/man3/%)
 nw_alias_built = $(NW_MAN3_ALIASES:man/%=man/man3/%)
 nw_man7_built = $(NW_MAN7:man/%=man/man7/%)
-man3_MANS = $(nw_man3_built) $(nw_alias_built)
+man3_MANS = $(nw_man3_built)
 man7_MANS = $(nw_man7_built)
 
 nw_man_build = $(AM_V_GEN)$(MKDIR_P) $(@D) && \
@@ -88,6 +91,26 @@ $(nw_alias_built): man/man3/%: man/% Makefile
 
 EXTRA_DIST += $(NW_MAN3) $(NW_MAN3_ALIASES) $(NW_MAN7)
 CLEANFILES += $(nw_man3_built) $(nw_alias_built) $(nw_man7_built)
+
+# Aliases are not in man3_MANS: automake's install-man would copy them.
+# Each is installed as a link named like it, to the page its .so names.
+all-local: $(nw_alias_built)
+install-data-hook: install-man-aliases
+uninstall-hook: uninstall-man-aliases
+install-man-aliases: $(nw_alias_built)
+	@$(MKDIR_P) '$(DESTDIR)$(man3dir)'
+	@for alias in $(nw_alias_built); do \
+	  name=`basename "$$alias"` && \
+	  page=`sed -n 's|^\.so man3/||p' "$$alias"` && test -n "$$page" && \
+	  echo " $(LN_S) $$page '$(DESTDIR)$(man3dir)/$$name'" && \
+	  rm -f '$(DESTDIR)$(man3dir)'/"$$name" && \
+	  $(LN_S) "$$page" '$(DESTDIR)$(man3dir)'/"$$name" || exit 1; \
+	done
+uninstall-man-aliases:
+	@for alias in $(nw_alias_built); do \
+	  rm -f '$(DESTDIR)$(man3dir)'/"`basename $$alias`"; \
+	done
+.PHONY: install-man-aliases uninstall-man-aliases
 
 # make check: lint, symbols against pages, the EXAMPLES programs, install.
 NW_MAN_TESTS = \

@@ -14,8 +14,8 @@
 #    LIBRARY, SYNOPSIS, DESCRIPTION, RETURN VALUE, ERRORS, ATTRIBUTES,
 #    EXAMPLES and SEE ALSO.
 #  - An alias is a symbolic link man/NAME.3 -> PAGE.3 (in a tarball whose
-#    tar followed links, a copy of PAGE.3); its built and installed copy is
-#    the single line `.so man3/PAGE.3`.
+#    tar followed links, a copy of PAGE.3); its built copy is the single
+#    line `.so man3/PAGE.3`, and it is installed as a link to PAGE.3.
 . "${srcdir:-.}/tests/man-lib.sh"
 
 if [ -z "${MANDOC:-}" ] || ! command -v "$MANDOC" >/dev/null 2>&1; then
