@@ -8,7 +8,9 @@
 #   2. valgrind memcheck: zero errors, zero leaks;
 #   3. a sanitizer build in build-asan/ (ASan + UBSan, from `make distdir`
 #      because the tree itself is configured in place): make check there;
-#   4. each libFuzzer target for FUZZ_SECONDS (default 30).
+#   4. each libFuzzer target for FUZZ_SECONDS (default 30);
+#   5. an i386 build (gcc -m32) in build-i386/ and its Check suites
+#      (scripts/i386.sh, which installs Debian's i386 check).
 # Every layer runs; any failure makes the script fail at the end.
 # Environment: FUZZ_SECONDS, FAULT_SEED (default 1), SAN_CC (compiler for
 # the sanitizer build, default: configure's choice).
@@ -63,6 +65,7 @@ layer "valgrind memcheck (make check-valgrind)" make -s -j"$jobs" check-valgrind
 layer "ASan + UBSan build (build-asan/, make check)" sanitizer_build
 layer "fuzzing (make fuzz, $fuzz_seconds s per target)" \
 	make -s fuzz FUZZ_SECONDS="$fuzz_seconds"
+layer "i386 build (build-i386/, scripts/i386.sh)" ./scripts/i386.sh
 
 if [ -n "$failed" ]; then
 	echo "robust.sh: failed:$failed" >&2

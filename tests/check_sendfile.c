@@ -402,6 +402,48 @@ START_TEST(send_timeout_is_etimedout)
 }
 END_TEST
 
+/*
+ * Offsets past 2 and 4 GiB, in a sparse file: a 32-bit build must reach
+ * them too (configure's AC_SYS_LARGEFILE), by sendfile (_i 0) and by the
+ * copy a blocking socket with a send timeout gets (_i 1).  The test itself
+ * uses the 64-bit calls and O_LARGEFILE, so it means the same in any build.
+ */
+START_TEST(offsets_past_4_gib)
+{
+	static const struct { int64_t offset; const char *text; } far[] = {
+		{ INT64_C(3) << 30, "three GiB" },
+		{ (INT64_C(5) << 30) + 7, "five GiB and seven" },
+	};
+	char path[] = "/tmp/nwsparse.XXXXXX", buf[32];
+	/* O_LARGEFILE: without it a 32-bit process cannot write past 2 GiB. */
+	int fd = mkostemp(path, O_CLOEXEC | O_LARGEFILE);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	if (_i == 1)
+		tu_assert_ok(nw_set_timeout(client, 5000));
+	for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+		size_t n = strlen(far[i].text);
+
+		ck_assert_int_eq(pwrite64(fd, far[i].text, n, far[i].offset), (ssize_t)n);
+	}
+	for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+		size_t n = strlen(far[i].text);
+
+		ck_assert_int_eq(tu_assert_ok(nw_sendfile(client, fd, far[i].offset, n)), (long)n);
+		ck_assert_int_eq(nw_readn(server, buf, n), (ssize_t)n);
+		ck_assert_int_eq(memcmp(buf, far[i].text, n), 0);
+	}
+	/* From the file's own position, which moves past 4 GiB. */
+	ck_assert_int_eq(lseek64(fd, far[1].offset, SEEK_SET), far[1].offset);
+	ck_assert_int_eq(tu_assert_ok(nw_sendfile(client, fd, -1, 4)), 4);
+	ck_assert_int_eq(nw_readn(server, buf, 4), 4);
+	ck_assert_int_eq(memcmp(buf, far[1].text, 4), 0);
+	ck_assert_int_eq(lseek64(fd, 0, SEEK_CUR), far[1].offset + 4);
+	close(fd);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
 	char *data;
@@ -457,6 +499,7 @@ static Suite *sendfile_suite(void)
 	tcase_add_test(files, stops_at_end_of_file);
 	tcase_add_test(files, non_blocking_socket_waits_for_room);
 	tcase_add_test(files, interrupted_send_is_retried);
+	tcase_add_loop_test(files, offsets_past_4_gib, 0, 2);
 	suite_add_tcase(s, files);
 
 	tcase_add_checked_fixture(peers, open_pair, close_pair);

@@ -26,6 +26,8 @@ tests_check_inject_CFLAGS = $(TEST_CFLAGS)
 tests_check_inject_LDADD = $(TEST_LIBS)
 
 EXTRA_DIST += tests/run-suites.sh tests/robust.mk
+# The i386 layer of scripts/robust.sh (issue 12).
+EXTRA_DIST += scripts/i386.sh
 CLEANFILES += tests/faults/*.log tests/faults/counts tests/valgrind/*.log
 
 if SANITIZERS
