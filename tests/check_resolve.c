@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static atomic_int resolver_calls;	/* bounded lookups call from their own thread */
@@ -179,11 +180,16 @@ static void *storm(void *arg)
 	return NULL;
 }
 
-START_TEST(blocked_signals_stay_blocked_during_bounded_lookups)
+/*
+ * With SIGUSR1 blocked in this thread, start the storm (the sender
+ * inherits the mask), unblock it here if asked, and make bounded connects
+ * to "localhost" for up to 3 s.  Returns how many were made.
+ */
+static int connect_during_storm(bool unblock_here)
 {
 	char port[8];
-	sigset_t usr1, pending;
 	pthread_t sender;
+	sigset_t usr1;
 	int lfd = tu_assert_ok(nw_tcp_listen(NULL, "0", 0));
 	int64_t end = now_ms() + 3000;
 	int n = 0;
@@ -193,6 +199,8 @@ START_TEST(blocked_signals_stay_blocked_during_bounded_lookups)
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &usr1, NULL), 0);
 	atomic_store(&storm_stop, false);
 	ck_assert_int_eq(pthread_create(&sender, NULL, storm, NULL), 0);
+	if (unblock_here)
+		ck_assert_int_eq(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL), 0);
 	tu_port_str(lfd, port);
 	while (n < 2000 && now_ms() < end) {
 		int c = tu_assert_ok(nw_tcp_connect("localhost", port, 5000));
@@ -204,11 +212,49 @@ START_TEST(blocked_signals_stay_blocked_during_bounded_lookups)
 	}
 	atomic_store(&storm_stop, true);
 	pthread_join(sender, NULL);
+	close(lfd);
+	return n;
+}
+
+START_TEST(blocked_signals_stay_blocked_during_bounded_lookups)
+{
+	sigset_t pending;
+
+	ck_assert_int_ge(connect_during_storm(false), 20);
 	/* The signals were sent, and wait for the program to take them. */
 	ck_assert_int_eq(sigpending(&pending), 0);
 	ck_assert(sigismember(&pending, SIGUSR1));
-	ck_assert_int_ge(n, 20);
-	close(lfd);
+}
+END_TEST
+
+/*
+ * The other half of the promise: where the caller's own thread takes the
+ * signal, its handler runs there, never in a thread of the library's (the
+ * lookup thread blocks everything, whatever its creator's mask).
+ */
+static pid_t caller_tid;
+static atomic_int caller_took, foreign_took;
+
+static void count_taker(int sig)
+{
+	(void)sig;
+	if ((pid_t)syscall(SYS_gettid) == caller_tid)
+		atomic_fetch_add(&caller_took, 1);
+	else
+		atomic_fetch_add(&foreign_took, 1);
+}
+
+START_TEST(signals_reach_only_the_callers_threads)
+{
+	struct sigaction sa = { .sa_handler = count_taker, .sa_flags = SA_RESTART };
+
+	caller_tid = (pid_t)syscall(SYS_gettid);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ck_assert_int_ge(connect_during_storm(true), 20);
+	int caller = atomic_load(&caller_took), foreign = atomic_load(&foreign_took);
+
+	ck_assert_int_gt(caller, 0);
+	ck_assert_msg(foreign == 0, "%d signals taken by other threads", foreign);
 }
 END_TEST
 
@@ -232,14 +278,14 @@ static bool private_mounts(void)
 		printf("skipped: a mount namespace needs root (%s)\n", strerror(errno));
 		return false;
 	}
-	ck_assert_int_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL), 0);
 	tu_temp_path(scratch, sizeof scratch, "");
 	snprintf(conf, sizeof conf, "%snsswitch.conf", scratch);
 	f = fopen(conf, "we");
 	ck_assert_ptr_nonnull(f);
 	fputs("hosts: files\nservices: files\n", f);
 	fclose(f);
-	ck_assert_int_eq(mount(conf, "/etc/nsswitch.conf", NULL, MS_BIND, NULL), 0);
+	ck_assert_int_eq(mount(conf, "/etc/nsswitch.conf", "none", MS_BIND, NULL), 0);
 	return true;
 }
 
@@ -248,7 +294,7 @@ static void hang_file(const char *file, char *fifo, size_t size)
 {
 	snprintf(fifo, size, "%s%s", scratch, strrchr(file, '/') + 1);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	ck_assert_msg(mount(fifo, file, NULL, MS_BIND, NULL) == 0, "mount %s: %s",
+	ck_assert_msg(mount(fifo, file, "none", MS_BIND, NULL) == 0, "mount %s: %s",
 		      file, strerror(errno));
 }
 
@@ -410,6 +456,7 @@ static Suite *resolve_suite(void)
 	tcase_add_test(tc, other_socket_failures_are_reported);
 	tcase_add_test(tc, backlog_zero_or_less_is_somaxconn);
 	tcase_add_test(tc, blocked_signals_stay_blocked_during_bounded_lookups);
+	tcase_add_test(tc, signals_reach_only_the_callers_threads);
 	tcase_add_test(tc, service_lookups_end_at_the_deadline);
 	tcase_add_test(tc, host_lookups_end_at_the_deadline);
 	tcase_add_test(tc, passed_deadlines_fail_before_the_lookup);
