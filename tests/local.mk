@@ -93,3 +93,9 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# The failure message with the XSI strerror_r (musl's kind): lib/error.c
+# compiled into the suite itself, so it needs no library.
+CHECK_SUITES += tests/check_strerror
+tests_check_strerror_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/lib
+tests_check_strerror_LDADD = $(CHECK_LIBS)
