@@ -10,7 +10,9 @@
 #   3. the concurrent echo server in each model (process, thread, pool)
 #      under examples/echo-load, 200 clients at once, every byte checked;
 #   4. every EXAMPLES program of the manual, compiled against the musl
-#      library and run (tests/man-examples.sh).
+#      library and run (tests/man-examples.sh);
+#   5. the signal storm of check_resolve (tests/signal-storm.c): bounded
+#      lookups under a storm of a signal blocked in every thread.
 # The Check suites stay glibc-only: Debian's Check library is built for
 # glibc, and a musl program cannot link it.
 set -eu
@@ -63,5 +65,13 @@ if ! make -s check TESTS=tests/man-examples.sh check_PROGRAMS= check_LTLIBRARIES
 	fail "man-page examples"
 fi
 grep '^man-examples:' tests/man-examples.sh.log | sed 's/^/   /'
+
+echo "== musl: signal storm during bounded lookups (tests/signal-storm.c)"
+musl-gcc -std=gnu11 -Wall -Wextra -Werror -Iinclude -o "$work/signal-storm" \
+	tests/signal-storm.c lib/.libs/libnetwrap.a -lpthread || fail "signal-storm does not build"
+status=0
+"$work/signal-storm" >"$work/storm.out" 2>&1 || status=$?
+sed 's/^/   /' "$work/storm.out"
+[ "$status" -eq 0 ] || fail "signal-storm exited $status (signal $((status - 128)) if over 128)"
 cd "$top"
 echo "musl.sh: every musl check passed"
