@@ -192,8 +192,8 @@ static int lookup_start(struct lookup *job)
 		 * A new thread inherits its creator's mask: block everything
 		 * for the moment of pthread_create, in this thread only.  A
 		 * signal arriving meanwhile stays pending and is taken when
-		 * the old mask comes back.  (glibc never blocks its own
-		 * internal signals here.)
+		 * the old mask comes back.  (glibc and musl leave their own
+		 * internal signals, for cancellation and setxid, unblocked.)
 		 */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
