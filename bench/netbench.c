@@ -119,9 +119,8 @@ static void die_nw(const char *what)
 
 static void die_errno(const char *what)
 {
-	char buf[128];
-
-	die("%s: %s", what, strerror_r(errno, buf, sizeof buf));
+	/* strerror, not strerror_r: that one differs between glibc and musl. */
+	die("%s: %s", what, strerror(errno));
 }
 
 static double clock_s(clockid_t id)

@@ -9,8 +9,9 @@
  * AI_NUMERICHOST added, which fails for a name exactly as an unknown name
  * does, without asking anyone.  A service name is looked up with no host,
  * which reads only the local services database.  The fuzzer calls
- * nwi_resolve without a deadline, so the asynchronous lookup
- * (getaddrinfo_a) is never used; its guard aborts should that change.
+ * nwi_resolve without a deadline, so no lookup thread is ever started and
+ * no clock read: the guards for pthread_create and nwi_now_ms (io.c's,
+ * not linked here) abort should that change.
  * Nothing public is added to the library for this.
  *
  * Input: one byte of mode bits (host NULL, service NULL, datagram,
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,21 +41,26 @@ static int guarded_getaddrinfo(const char *node, const char *service,
 	return getaddrinfo(node, service, &h, res);
 }
 
-static int refused_getaddrinfo_a(int mode, struct gaicb *list[], int n,
-				 struct sigevent *sev)
+static int refused_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+				  void *(*run)(void *), void *arg)
 {
-	(void)mode;
-	(void)list;
-	(void)n;
-	(void)sev;
+	(void)thread;
+	(void)attr;
+	(void)run;
+	(void)arg;
 	abort();
 }
 
 #define getaddrinfo guarded_getaddrinfo
-#define getaddrinfo_a refused_getaddrinfo_a
+#define pthread_create refused_pthread_create
 #include "resolve.c"
 #undef getaddrinfo
-#undef getaddrinfo_a
+#undef pthread_create
+
+int64_t nwi_now_ms(void)
+{
+	abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

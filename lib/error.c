@@ -30,11 +30,38 @@ static void record(const char *reason, const char *fmt, va_list ap)
 		snprintf(errmsg + n, sizeof errmsg - (size_t)n, ": %s", reason);
 }
 
+/*
+ * strerror_r comes in two kinds, and configure says which the C library
+ * has (AC_FUNC_STRERROR_R): GNU's (glibc with _GNU_SOURCE) returns the
+ * text, which may be a static string rather than buf; XSI's (musl) returns
+ * 0 or an error number and leaves the text in buf.  Taking one for the
+ * other turns an int into a pointer.  tests/check_strerror.c compiles this
+ * file with the XSI kind on glibc (NWI_STRERROR_R_XSI), so both are tested.
+ */
+#ifndef NWI_STRERROR_R_XSI
+#ifdef STRERROR_R_CHAR_P
+#define NWI_STRERROR_R_XSI 0
+#else
+#define NWI_STRERROR_R_XSI 1
+#endif
+#endif
+
+/* The text for err: thread-safe, in buf or a constant string. */
+static const char *reason_for(int err, char *buf, size_t size)
+{
+#if NWI_STRERROR_R_XSI
+	if (strerror_r(err, buf, size) != 0 || buf[0] == '\0')
+		snprintf(buf, size, "Unknown error %d", err);
+	return buf;
+#else
+	return strerror_r(err, buf, size);
+#endif
+}
+
 int nwi_fail(int err, const char *fmt, ...)
 {
 	char buf[128];
-	/* GNU strerror_r: thread-safe, may return a static string instead of buf. */
-	const char *reason = strerror_r(err, buf, sizeof buf);
+	const char *reason = reason_for(err, buf, sizeof buf);
 	va_list ap;
 
 	va_start(ap, fmt);

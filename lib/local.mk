@@ -30,7 +30,7 @@ lib_libnetwrap_la_SOURCES = \
 	lib/serve.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
-	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
+	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map $(NO_UNDEFINED_LDFLAGS) -Wl,-z,relro -Wl,-z,now
 lib_libnetwrap_la_LIBADD = -lpthread
 EXTRA_lib_libnetwrap_la_DEPENDENCIES = lib/libnetwrap.map
 EXTRA_DIST += lib/libnetwrap.map

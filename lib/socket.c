@@ -4,9 +4,17 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/*
+ * A backlog of 0 or less asks for the kernel's limit, net.core.somaxconn,
+ * which listen(2) applies to any larger value.  Not SOMAXCONN: that is the
+ * C library's idea of the limit, 4096 in glibc but 128 in musl.
+ */
+#define BACKLOG_SYSTEM_MAX INT_MAX
 
 static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wildcard)
 {
@@ -24,7 +32,7 @@ static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wi
 		goto fail;
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
 		goto fail;
-	if (backlog != NWI_NO_LISTEN && listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0)
+	if (backlog != NWI_NO_LISTEN && listen(fd, backlog <= 0 ? BACKLOG_SYSTEM_MAX : backlog) < 0)
 		goto fail;
 	return fd;
 fail:

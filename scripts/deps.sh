@@ -5,6 +5,8 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
 iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
+# The musl build (scripts/musl.sh).
+PACKAGES="$PACKAGES musl-tools"
 
 missing=""
 for p in $PACKAGES; do

@@ -8,12 +8,15 @@
 #   2. valgrind memcheck: zero errors, zero leaks;
 #   3. a sanitizer build in build-asan/ (ASan + UBSan, from `make distdir`
 #      because the tree itself is configured in place): make check there;
+#      built with clang, so it is also CI's clang build: a compiler warning
+#      fails it (the tree itself is built with gcc);
 #   4. each libFuzzer target for FUZZ_SECONDS (default 30);
 #   5. an i386 build (gcc -m32) in build-i386/ and its Check suites
-#      (scripts/i386.sh, which installs Debian's i386 check).
+#      (scripts/i386.sh, which installs Debian's i386 check);
+#   6. the musl build (scripts/musl.sh: demos and manual examples).
 # Every layer runs; any failure makes the script fail at the end.
 # Environment: FUZZ_SECONDS, FAULT_SEED (default 1), SAN_CC (compiler for
-# the sanitizer build, default: configure's choice).
+# the sanitizer build, default clang).
 set -u
 cd "$(dirname "$0")/.."
 ./scripts/build.sh || exit 1
@@ -41,11 +44,15 @@ sanitizer_build() {
 	make -s distdir distdir=build-asan >/dev/null || return 1
 	(
 		cd build-asan &&
-		./configure -q --enable-sanitizers ${SAN_CC:+CC="$SAN_CC"} &&
-		make -s -j"$jobs" >/dev/null &&
-		make -s -j"$jobs" check >/dev/null
+		./configure -q --enable-sanitizers CC="${SAN_CC:-clang}" &&
+		make -s -j"$jobs" >/dev/null 2>make-warnings.log &&
+		make -s -j"$jobs" check >/dev/null 2>>make-warnings.log
 	)
 	rc=$?
+	if grep -q 'warning:' build-asan/make-warnings.log 2>/dev/null; then
+		grep -A3 'warning:' build-asan/make-warnings.log
+		rc=1
+	fi
 	for log in build-asan/tests/check_*.log; do
 		[ -f "$log" ] || continue
 		printf '%-32s %s\n' "${log#build-asan/tests/}" \
@@ -66,6 +73,7 @@ layer "ASan + UBSan build (build-asan/, make check)" sanitizer_build
 layer "fuzzing (make fuzz, $fuzz_seconds s per target)" \
 	make -s fuzz FUZZ_SECONDS="$fuzz_seconds"
 layer "i386 build (build-i386/, scripts/i386.sh)" ./scripts/i386.sh
+layer "musl build (build-musl/, scripts/musl.sh)" ./scripts/musl.sh
 
 if [ -n "$failed" ]; then
 	echo "robust.sh: failed:$failed" >&2

@@ -105,3 +105,8 @@ tests_check_timeout_LDADD = $(TEST_LIBS)
 CHECK_SUITES += tests/check_sigmask
 tests_check_sigmask_CFLAGS = $(TEST_CFLAGS)
 tests_check_sigmask_LDADD = $(TEST_LIBS)
+# The failure message with the XSI strerror_r (musl's kind): lib/error.c
+# compiled into the suite itself, so it needs no library.
+CHECK_SUITES += tests/check_strerror
+tests_check_strerror_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/lib
+tests_check_strerror_LDADD = $(CHECK_LIBS)
