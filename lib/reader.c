@@ -35,7 +35,8 @@ struct nw_reader {
 	size_t start, end;	/* unread bytes are buf[start..end) */
 	size_t own_cap;		/* the size asked for at creation */
 	size_t max_line;	/* nw_reader_line's longest line, '\n' included */
-	char own_buf[];
+	/* Aligned as malloc aligns, so read(2) copies into it as into any buffer. */
+	_Alignas(16) char own_buf[];
 };
 
 nw_reader *nw_reader_new(int fd, size_t bufsize)
