@@ -363,14 +363,16 @@ ssize_t nw_reader_line(nw_reader *r, const char **line)
 
 	/*
 	 * A whole line already buffered costs one memchr and a few stores: the
-	 * line stays where read(2) put it.  Anything else, a held-back error
-	 * included, takes the slow path.
+	 * line stays where read(2) put it.  Anything else takes the slow path,
+	 * a held-back error too: one is only ever held back with no newline
+	 * left in the buffer (nw_reader_read empties it, readline_slow holds
+	 * one back only after searching all that is buffered).
 	 */
 	char *p = r->buf + r->start;
 	size_t avail = r->end - r->start;
 	const char *nl = memchr(p, '\n', avail < r->max_line ? avail : r->max_line);
 
-	if (nl == NULL || r->pending_err)
+	if (nl == NULL)
 		return line_slow(r, line);
 
 	size_t k = (size_t)(nl - p) + 1;
