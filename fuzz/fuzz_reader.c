@@ -1,7 +1,8 @@
 /*
- * fuzz_reader.c - libFuzzer target: nw_readline mixed with nw_reader_read
- * on an arbitrary stream, delivered in arbitrary chunks, compared call by
- * call with a reference reader that sees the whole stream at once.
+ * fuzz_reader.c - libFuzzer target: nw_readline, nw_reader_read and the
+ * line view nw_reader_line mixed on an arbitrary stream, delivered in
+ * arbitrary chunks, compared call by call with a reference reader that
+ * sees the whole stream at once.
  *
  * The stream goes through a real socketpair, but reader.c is compiled into
  * this file with read() renamed, so the input decides how many bytes each
@@ -12,6 +13,9 @@
  * Input: buffer size (0: the default), index of the read that times out
  * (0: none), two bytes of stream length, the stream, then a script: its
  * first half picks the calls, its second half the size of each read.
+ * A call's byte: odd, nw_readline into op >> 1 bytes; a multiple of 4,
+ * nw_reader_read of op >> 2 bytes; else nw_reader_line, after setting the
+ * longest line to m = op >> 2 (1..62), to the default (63), or as it is (0).
  */
 #include "config.h"
 
@@ -121,19 +125,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The script's calls, then lines until the end of the stream. */
 	for (unsigned step = 0; step < 3 * size + 16; step++) {
 		unsigned op = next(&ops, 0x81);
-		bool line = op & 1;
-		size_t n = op >> 1;
+		bool view = (op & 3) == 2;
+		bool line = op & 1 || view;
+		size_t n = op & 1 ? op >> 1 : op >> 2;
+		const char *at = out;
 		size_t want;
 		ssize_t got;
 
+		if (view && n != 0 && nw_reader_set_max_line(r, n == 63 ? DEFAULT_MAX_LINE : n) != 0)
+			abort();
 		errno = 0;
-		got = line ? nw_readline(r, out, n) : nw_reader_read(r, out, n);
-		if (line && n < 2) {
+		got = view ? nw_reader_line(r, &at)
+		      : line ? nw_readline(r, out, n) : nw_reader_read(r, out, n);
+		if (line && !view && n < 2) {
 			if (got != -1 || errno != EINVAL)
 				abort();
 			continue;
 		}
-		want = expected(stream, len, pos, line, line ? n - 1 : n);
+		want = view ? expected(stream, len, pos, true, SIZE_MAX)
+			    : expected(stream, len, pos, line, line ? n - 1 : n);
+		if (view && want > r->max_line) {
+			/* Too long: refused, whole, every time, and nothing consumed. */
+			if (got != -1 || (errno != EMSGSIZE && errno != ETIMEDOUT) ||
+			    (errno == EMSGSIZE && must_fail))
+				abort();
+			if (errno == EMSGSIZE)
+				continue;
+		}
 		if (got == -1) {
 			/* Only the injected timeout, reported once. */
 			if (!timed_out || surfaced || errno != ETIMEDOUT)
@@ -145,9 +163,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A part came back: the timeout that cut it short comes next. */
 		if (must_fail || got < 0 || (size_t)got > want)
 			abort();
-		if (memcmp(out, stream + pos, (size_t)got) != 0)
+		if (memcmp(at, stream + pos, (size_t)got) != 0)
 			abort();
-		if (line && out[got] != '\0')
+		if (line && !view && out[got] != '\0')
+			abort();
+		/* The view is whole or nothing: never a part. */
+		if (view && (size_t)got != want)
 			abort();
 		if ((size_t)got < want) {
 			if (got == 0 || !timed_out || surfaced)

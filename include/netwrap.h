@@ -65,6 +65,10 @@ void nw_reader_free(nw_reader *r);
 ssize_t nw_readline(nw_reader *r, char *line, size_t size);
 /* Read exactly n bytes through the reader's buffer, like nw_readn. */
 ssize_t nw_reader_read(nw_reader *r, void *buf, size_t n);
+/* Next line in place: *line points into the reader (valid until its next call), length or 0/-1. */
+ssize_t nw_reader_line(nw_reader *r, const char **line);
+/* Longest line nw_reader_line returns ('\n' included) before EMSGSIZE: 0 or -1. */
+int nw_reader_set_max_line(nw_reader *r, size_t max);
 
 /* Addresses */
 

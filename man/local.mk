@@ -25,6 +25,7 @@ NW_MAN3 = \
 	man/nw_errmsg.3 \
 	man/nw_mcast_join.3 \
 	man/nw_peer_cred.3 \
+	man/nw_reader_line.3 \
 	man/nw_reader_new.3 \
 	man/nw_readn.3 \
 	man/nw_resolve.3 \
@@ -50,6 +51,7 @@ NW_MAN3_ALIASES = \
 	man/nw_mcast_set_ttl.3 \
 	man/nw_reader_free.3 \
 	man/nw_reader_read.3 \
+	man/nw_reader_set_max_line.3 \
 	man/nw_readline.3 \
 	man/nw_recv_fd.3 \
 	man/nw_recvfrom.3 \

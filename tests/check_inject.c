@@ -113,6 +113,38 @@ START_TEST(reader_new_enomem_is_clean)
 END_TEST
 
 /*
+ * nw_reader_line without memory: a line that fits the reader's buffer needs
+ * none; one that must grow it fails with ENOMEM and loses nothing.
+ */
+START_TEST(reader_line_enomem_keeps_the_line)
+{
+	const char text[] = "0123456789abcde\na line longer than sixteen bytes\n";
+	const char *line;
+	nw_reader *r;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(nw_writen(sv[1], text, sizeof text - 1), (ssize_t)sizeof text - 1);
+	shutdown(sv[1], SHUT_WR);
+	r = nw_reader_new(sv[0], 16);
+	ck_assert_ptr_nonnull(r);
+	arm("enomem", -1);
+	ck_assert_int_eq(nw_reader_line(r, &line), 16);
+	ck_assert(memcmp(line, text, 16) == 0);
+	tu_assert_fails(nw_reader_line(r, &line), ENOMEM);
+	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_reader_line"));
+	tu_assert_fails(nw_reader_line(r, &line), ENOMEM);
+	arm("enomem", 0);
+	ck_assert_int_eq(nw_reader_line(r, &line), (ssize_t)sizeof text - 17);
+	ck_assert(memcmp(line, text + 16, sizeof text - 17) == 0);
+	ck_assert_int_eq(nw_reader_line(r, &line), 0);
+	nw_reader_free(r);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/*
  * With every library allocation failing, a whole session either works
  * (the call needs no memory) or fails with ENOMEM; no descriptor leaks.
  */
@@ -261,6 +293,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, socket_emfile_fails_every_call_cleanly);
 	tcase_add_test(tc, accept_emfile_leaves_connection_queued);
 	tcase_add_test(tc, reader_new_enomem_is_clean);
+	tcase_add_test(tc, reader_line_enomem_keeps_the_line);
 	tcase_add_test(tc, session_without_memory_fails_cleanly);
 	tcase_add_loop_test(tc, accept_racing_a_stop_serves_no_one_new, 0, 3);
 	suite_add_tcase(s, tc);
