@@ -40,6 +40,7 @@ struct fixture {
 	struct sockaddr_storage udp_addr, local, remote, ss;
 	socklen_t udp_len, local_len, remote_len, sslen;
 	nw_reader *reader;	/* over s */
+	const char *line;	/* nw_reader_line's view */
 	nw_server *server;	/* over lfd */
 	struct nw_tcp_info info;
 	char buf[256];
@@ -99,6 +100,9 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	X(nw_readline, OK(nw_readline(f->reader, f->buf, sizeof f->buf)), \
 	  FAILS(nw_readline(NULL, f->buf, sizeof f->buf))) \
 	X(nw_reader_read, OK(nw_reader_read(f->reader, f->buf, 4)), FAILS(nw_reader_read(NULL, f->buf, 4))) \
+	X(nw_reader_line, OK(nw_reader_line(f->reader, &f->line)), FAILS(nw_reader_line(NULL, &f->line))) \
+	X(nw_reader_set_max_line, OK(nw_reader_set_max_line(f->reader, 4096)), \
+	  FAILS(nw_reader_set_max_line(NULL, 4096))) \
 	X(nw_addr_str, OKPTR(nw_addr_str((struct sockaddr *)&f->udp_addr, f->udp_len, f->buf, \
 					 sizeof f->buf)), \
 	  FAILSPTR(nw_addr_str((struct sockaddr *)&f->udp_addr, f->udp_len, f->buf, 2))) \
