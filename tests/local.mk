@@ -93,3 +93,7 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# ABI guard: abidiff of the built library against 0.1.0's (abi/).
+TESTS += tests/abi-check.sh
+EXTRA_DIST += tests/abi-check.sh abi/libnetwrap-0.1.0.abi
