@@ -97,3 +97,20 @@ tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
 # ABI guard: abidiff of the built library against 0.1.0's (abi/).
 TESTS += tests/abi-check.sh
 EXTRA_DIST += tests/abi-check.sh abi/libnetwrap-0.1.0.abi
+
+# Installing (issue 16).  After a real install as root the dynamic linker's
+# cache must know the new library, or programs fail to start; DESTDIR
+# installs (packages, make distcheck) leave it to the package manager.
+install-exec-hook: nw-ldconfig
+uninstall-hook: nw-ldconfig
+nw-ldconfig:
+	@if test -z "$(DESTDIR)" && test "`id -u`" = 0 && test -x /sbin/ldconfig; then \
+		echo "/sbin/ldconfig  (refreshing the dynamic linker's cache)"; \
+		/sbin/ldconfig || echo "warning: ldconfig failed; run it before using $(libdir)" >&2; \
+	fi
+# make installcheck: the installed copy builds, runs and has its manual.
+installcheck-local:
+	srcdir='$(srcdir)' CC='$(CC)' libdir='$(libdir)' includedir='$(includedir)' \
+	mandir='$(mandir)' DESTDIR='$(DESTDIR)' $(SHELL) $(srcdir)/tests/installcheck.sh
+EXTRA_DIST += tests/installcheck.sh tests/man-extract.awk
+.PHONY: nw-ldconfig
