@@ -5,6 +5,9 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
 iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
+# Packaging, the ABI guard, the CMake/Meson consumer tests, the pictures.
+PACKAGES="$PACKAGES abigail-tools debhelper dh-autoreconf dpkg-dev lintian
+cmake meson ninja-build graphviz gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

@@ -29,6 +29,8 @@ fi
 
 # A real install into /usr/local (root only): installcheck, uninstall.
 ./scripts/install-check.sh
+# The Debian packages: built, lintian-clean, installed, used, purged.
+./scripts/deb-check.sh
 
 # Fault injection, valgrind, the ASan/UBSan build and the fuzzers.
 ./scripts/robust.sh

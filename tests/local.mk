@@ -114,3 +114,10 @@ installcheck-local:
 	mandir='$(mandir)' DESTDIR='$(DESTDIR)' $(SHELL) $(srcdir)/tests/installcheck.sh
 EXTRA_DIST += tests/installcheck.sh tests/man-extract.awk
 .PHONY: nw-ldconfig
+
+# Debian packaging (issue 15): the symbols file matches the library.
+TESTS += tests/deb-symbols.sh
+EXTRA_DIST += tests/deb-symbols.sh scripts/update-symbols.sh scripts/deb.sh scripts/deb-check.sh \
+	debian/changelog debian/control debian/copyright debian/rules debian/source/format \
+	debian/libnetwrap0.install debian/libnetwrap0.symbols debian/libnetwrap-dev.install \
+	debian/libnetwrap-dev.docs debian/libnetwrap-examples.examples
