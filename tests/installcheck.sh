@@ -1,6 +1,6 @@
 #!/bin/sh
 # installcheck.sh - `make installcheck`: the installed copy works for a user.
-#  - the README's program (the block after "<!-- installcheck: app.c -->")
+#  - the README's program (the block after "<!-- file: app.c -->")
 #    and nw_addr_str(3)'s EXAMPLES program, taken from the installed page,
 #    build with `pkg-config --cflags --libs libnetwrap` alone: no -I, -L or
 #    rpath of ours;
@@ -76,14 +76,11 @@ run() { # NAME [ARGS]: build $work/NAME.c through pkg-config only, run it
 }
 
 # The README's program.
-awk '/^<!-- installcheck: app.c -->$/ { on = 1; next }
-     on && /^```c$/ { copy = 1; next }
-     copy && /^```$/ { exit }
-     copy' "$srcdir/README.md" >"$work/app.c"
+awk -v name=app.c -f "$srcdir/tests/readme-block.awk" "$srcdir/README.md" >"$work/app.c"
 if [ -s "$work/app.c" ]; then
 	run app
 else
-	fail "README.md: no program after <!-- installcheck: app.c -->"
+	fail "README.md: no program after <!-- file: app.c -->"
 fi
 
 # A man page's example, from the installed page.

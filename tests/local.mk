@@ -121,3 +121,11 @@ EXTRA_DIST += tests/deb-symbols.sh scripts/update-symbols.sh scripts/deb.sh scri
 	debian/changelog debian/control debian/copyright debian/rules debian/source/format \
 	debian/libnetwrap0.install debian/libnetwrap0.symbols debian/libnetwrap-dev.install \
 	debian/libnetwrap-dev.docs debian/libnetwrap-examples.examples
+
+# The README's CMake and Meson recipes, against a DESTDIR install.
+TESTS += tests/consumers.sh
+EXTRA_DIST += tests/consumers.sh tests/readme-block.awk
+clean-local: clean-consumers
+clean-consumers:
+	-rm -rf tests/consumers.tmp
+.PHONY: clean-consumers
