@@ -51,7 +51,10 @@ check_app() {
 }
 
 for tool in cmake meson; do
-	eval have=\$have_$tool
+	case $tool in
+	cmake) have=$have_cmake ;;
+	meson) have=$have_meson ;;
+	esac
 	if [ "$have" = no ]; then
 		echo "($tool not found: its recipe is not checked)"
 		continue
