@@ -12,6 +12,7 @@ out=$top/deb
 work=$(mktemp -d "${TMPDIR:-/tmp}/nw-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+./scripts/deps.sh	# debhelper, dh-autoreconf, lintian and the build dependencies
 for tool in dpkg-buildpackage dh lintian; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "deb.sh: $tool missing (scripts/deps.sh installs debhelper, dh-autoreconf, lintian)" >&2
