@@ -16,6 +16,7 @@ bench: bench/netbench$(EXEEXT)
 # (SERVE_BENCH_FLAGS passes options, e.g. SERVE_BENCH_FLAGS="-r 5 -s 2");
 # `make check` runs it once, briefly (bench/serve-quick.sh), so it cannot rot.
 EXTRA_DIST += bench/serve-bench.c bench/serve-quick.sh
+EXTRA_DIST += bench/plot-serve.sh bench/plot-quick.sh
 if HAVE_LIBEVENT
 noinst_PROGRAMS += bench/serve-bench
 TESTS += bench/serve-quick.sh
@@ -23,8 +24,13 @@ bench_serve_bench_SOURCES = bench/serve-bench.c
 bench_serve_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_serve_bench_LDADD = lib/libnetwrap.la $(LIBEVENT_LIBS)
 
+# It also plots the table: bench/serve-bench.svg (bench/plot-serve.sh).
+TESTS += bench/plot-quick.sh
 bench-serve: bench/serve-bench$(EXEEXT)
-	bench/serve-bench $(SERVE_BENCH_FLAGS)
+	@rm -f bench/serve-bench.ok
+	(bench/serve-bench $(SERVE_BENCH_FLAGS) && touch bench/serve-bench.ok) | tee bench/serve-bench.txt
+	@test -f bench/serve-bench.ok && rm -f bench/serve-bench.ok
+	$(SHELL) $(srcdir)/bench/plot-serve.sh bench/serve-bench.txt bench/serve-bench.svg
 else
 bench-serve:
 	@echo "bench-serve: needs libevent (Debian: libevent-dev), which configure did not find" >&2

@@ -4,7 +4,12 @@
  * it happens (nw_tcp_info on a descriptor, nw_tcp_info_by_addr once the
  * descriptor is gone) and printed with the time it was first seen.
  *
- *   tcp-states [HOST]        (HOST: a loopback address, default 127.0.0.1)
+ *   tcp-states [--dot FILE] [HOST]   (HOST: a loopback address, default 127.0.0.1)
+ *
+ * --dot FILE writes RFC 9293's state diagram (section 3.3.2, Figure 5) in
+ * Graphviz, with the transitions this run saw drawn bold and numbered in
+ * order, blue for the client and red for the server; scripts/demo.sh
+ * renders it (dot -Tsvg FILE).
  *
  * Nothing is simulated.  A state shows up only if it lasts longer than one
  * poll (a few microseconds); where loopback is too fast to see one, the
@@ -33,6 +38,7 @@ struct end {
 	enum nw_tcp_state last;
 	bool seen[NW_TCP_TIME_WAIT + 1];
 	enum nw_tcp_state order[16];	/* the states seen, in order */
+	double when[16];		/* and when, in ms */
 	int nseen;
 };
 
@@ -129,8 +135,10 @@ static bool end_poll(struct end *e)
 	e->last = s;
 	if (s <= NW_TCP_TIME_WAIT)
 		e->seen[s] = true;
-	if (e->nseen < (int)(sizeof e->order / sizeof e->order[0]))
+	if (e->nseen < (int)(sizeof e->order / sizeof e->order[0])) {
+		e->when[e->nseen] = elapsed_ms();
 		e->order[e->nseen++] = s;
+	}
 	return true;
 }
 
@@ -266,9 +274,171 @@ static void print_seen(const struct end *e)
 	putchar('\n');
 }
 
+/* The transitions of RFC 9293's Figure 5: event / action. */
+static const struct rfc_edge {
+	enum nw_tcp_state from, to;
+	const char *why;
+} rfc_edges[] = {
+	{ NW_TCP_CLOSED, NW_TCP_LISTEN, "passive OPEN" },
+	{ NW_TCP_CLOSED, NW_TCP_SYN_SENT, "active OPEN / snd SYN" },
+	{ NW_TCP_LISTEN, NW_TCP_SYN_RECEIVED, "rcv SYN / snd SYN,ACK" },
+	{ NW_TCP_LISTEN, NW_TCP_SYN_SENT, "SEND / snd SYN" },
+	{ NW_TCP_LISTEN, NW_TCP_CLOSED, "CLOSE" },
+	{ NW_TCP_SYN_SENT, NW_TCP_SYN_RECEIVED, "rcv SYN / snd ACK" },
+	{ NW_TCP_SYN_SENT, NW_TCP_ESTABLISHED, "rcv SYN,ACK / snd ACK" },
+	{ NW_TCP_SYN_SENT, NW_TCP_CLOSED, "CLOSE" },
+	{ NW_TCP_SYN_RECEIVED, NW_TCP_ESTABLISHED, "rcv ACK of SYN" },
+	{ NW_TCP_SYN_RECEIVED, NW_TCP_FIN_WAIT_1, "CLOSE / snd FIN" },
+	{ NW_TCP_ESTABLISHED, NW_TCP_FIN_WAIT_1, "CLOSE / snd FIN" },
+	{ NW_TCP_ESTABLISHED, NW_TCP_CLOSE_WAIT, "rcv FIN / snd ACK" },
+	{ NW_TCP_FIN_WAIT_1, NW_TCP_FIN_WAIT_2, "rcv ACK of FIN" },
+	{ NW_TCP_FIN_WAIT_1, NW_TCP_CLOSING, "rcv FIN / snd ACK" },
+	{ NW_TCP_FIN_WAIT_2, NW_TCP_TIME_WAIT, "rcv FIN / snd ACK" },
+	{ NW_TCP_CLOSING, NW_TCP_TIME_WAIT, "rcv ACK of FIN" },
+	{ NW_TCP_CLOSE_WAIT, NW_TCP_LAST_ACK, "CLOSE / snd FIN" },
+	{ NW_TCP_LAST_ACK, NW_TCP_CLOSED, "rcv ACK of FIN" },
+	{ NW_TCP_TIME_WAIT, NW_TCP_CLOSED, "timeout = 2 MSL" },
+};
+#define N_RFC_EDGES (sizeof rfc_edges / sizeof rfc_edges[0])
+
+/*
+ * The diagram's node for a state.  As in the RFC's figure, CLOSED is drawn
+ * twice: where a connection begins, and where it ends.
+ */
+static const char *dot_node(enum nw_tcp_state from, enum nw_tcp_state to)
+{
+	if (to == NW_TCP_CLOSED && from != NW_TCP_LISTEN && from != NW_TCP_SYN_SENT)
+		return "CLOSED_end";
+	return nw_tcp_state_name(to);
+}
+
+static const struct rfc_edge *rfc_edge(enum nw_tcp_state from, enum nw_tcp_state to)
+{
+	for (size_t i = 0; i < N_RFC_EDGES; i++)
+		if (rfc_edges[i].from == from && rfc_edges[i].to == to)
+			return &rfc_edges[i];
+	return NULL;
+}
+
+/* Does one end's walk (with its starting state) take this edge? */
+/* Edges back up to the top CLOSED must not pull it down the page. */
+static const char *dot_layout(enum nw_tcp_state from, enum nw_tcp_state to)
+{
+	return to == NW_TCP_CLOSED && (from == NW_TCP_LISTEN || from == NW_TCP_SYN_SENT) ?
+		", constraint=false" : "";
+}
+
+/*
+ * A state between two that the RFC's edges pass through, if any: the first
+ * in the table, its usual path (LISTEN to ESTABLISHED is a passive open,
+ * through SYN_RECEIVED, not a SEND through SYN_SENT).
+ */
+static const char *between(enum nw_tcp_state from, enum nw_tcp_state to)
+{
+	for (size_t i = 0; i < N_RFC_EDGES; i++)
+		if (rfc_edges[i].from == from && rfc_edge(rfc_edges[i].to, to) != NULL)
+			return nw_tcp_state_name(rfc_edges[i].to);
+	return NULL;
+}
+
+static bool walk_takes(enum nw_tcp_state first, const struct end *e, const struct rfc_edge *edge)
+{
+	enum nw_tcp_state prev = first;
+
+	for (int i = 0; i < e->nseen; i++) {
+		if (prev == edge->from && e->order[i] == edge->to)
+			return true;
+		prev = e->order[i];
+	}
+	return false;
+}
+
+/* One end's walk as bold numbered edges; first is where it starts. */
+static void dot_walk(FILE *f, const struct end *e, enum nw_tcp_state first,
+		     const char *color)
+{
+	enum nw_tcp_state prev = first;
+	int n = 0;
+
+	for (int i = 0; i < e->nseen; i++) {
+		enum nw_tcp_state s = e->order[i];
+		const struct rfc_edge *edge;
+		const char *via;
+
+		if (s == prev)
+			continue;
+		edge = rfc_edge(prev, s);
+		via = edge == NULL ? between(prev, s) : NULL;
+		fprintf(f, "\t\"%s\" -> \"%s\" [color=\"%s\", fontcolor=\"%s\", penwidth=3.5, "
+			"fontname=\"Helvetica-Bold\", label=\"%s %d (%.1f ms)\\n%s%s%s\"%s%s];\n",
+			prev == NW_TCP_CLOSED ? "CLOSED" : nw_tcp_state_name(prev), dot_node(prev, s),
+			color, color, e->name, ++n, e->when[i],
+			edge != NULL ? edge->why : "through ", edge != NULL ? "" : via != NULL ? via : "states",
+			edge != NULL ? "" : ", too quick to see",
+			edge != NULL ? "" : ", style=dashed", dot_layout(prev, s));
+		prev = s;
+	}
+}
+
+/*
+ * RFC 9293's state diagram with this run's walk on it.  The client starts
+ * CLOSED (a new socket); the server's connection starts in the listener's
+ * LISTEN, which this run saw, and passes SYN_RECEIVED too quickly to see.
+ */
+static void write_dot(const char *path, const char *host,
+		      const struct end *client, const struct end *server)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f == NULL) {
+		fprintf(stderr, "tcp-states: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "// TCP states (RFC 9293, Figure 5) and one run of examples/tcp-states %s.\n"
+		"digraph tcp_states {\n"
+		"\tgraph [fontname=\"Helvetica\", labelloc=t, fontsize=18, nodesep=0.5, ranksep=0.45,\n"
+		"\t       label=\"TCP connection states (RFC 9293, Figure 5): one connection on %s\"];\n"
+		"\tnode [shape=box, style=\"rounded,filled\", fillcolor=\"#f4f4f4\", fontname=\"Helvetica\"];\n"
+		"\tedge [color=\"#a0a0a0\", fontcolor=\"#808080\", fontname=\"Helvetica\", fontsize=10];\n"
+		"\tCLOSED_end [label=\"CLOSED\"];\n"
+		"\t{ rank=min; CLOSED; }\n"
+		"\t{ rank=same; SYN_SENT; SYN_RECEIVED; }\n"
+		"\t{ rank=same; FIN_WAIT_1; CLOSE_WAIT; }\n"
+		"\t{ rank=same; FIN_WAIT_2; CLOSING; LAST_ACK; }\n",
+		host, host);
+	/* A state this run saw gets the color of the end that was in it. */
+	for (enum nw_tcp_state s = NW_TCP_CLOSED; s <= NW_TCP_TIME_WAIT; s++) {
+		bool c = client->seen[s], sv = server->seen[s] || s == NW_TCP_LISTEN;
+
+		if (s != NW_TCP_CLOSED && (c || sv))
+			fprintf(f, "\t%s [penwidth=2, fillcolor=\"%s\"];\n", nw_tcp_state_name(s),
+				c && sv ? "#e6dcf5" : c ? "#dce8fb" : "#fbdcdc");
+	}
+	for (size_t i = 0; i < N_RFC_EDGES; i++) {
+		const struct rfc_edge *edge = &rfc_edges[i];
+
+		if (walk_takes(NW_TCP_CLOSED, client, edge) ||
+		    walk_takes(NW_TCP_LISTEN, server, edge))
+			continue;	/* drawn bold below */
+		fprintf(f, "\t\"%s\" -> \"%s\" [label=\"%s\"%s];\n", nw_tcp_state_name(edge->from),
+			dot_node(edge->from, edge->to), edge->why, dot_layout(edge->from, edge->to));
+	}
+	dot_walk(f, client, NW_TCP_CLOSED, "#1f5fbf");
+	dot_walk(f, server, NW_TCP_LISTEN, "#c0392b");
+	fprintf(f, "\tlegend [shape=plaintext, style=\"\", fontsize=11, label=\"bold: the transitions this run "
+		"saw, numbered in order (blue: client, red: server; ms since start)\\ndashed: through "
+		"states too quick to see; grey: the RFC's other transitions\"];\n"
+		"\tCLOSED_end -> legend [style=invis];\n}\n");
+	if (fclose(f) != 0) {
+		fprintf(stderr, "tcp-states: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *host = argc > 1 ? argv[1] : "127.0.0.1";
+	const char *dot_path = NULL;
+	const char *host;
 	struct end client, server;
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len = sizeof listen_addr;
@@ -278,6 +448,16 @@ int main(int argc, char **argv)
 	long long queued, got = 0;
 	ssize_t n;
 
+	if (argc > 2 && strcmp(argv[1], "--dot") == 0) {
+		dot_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: tcp-states [--dot FILE] [HOST]\n");
+		return 2;
+	}
+	host = argc > 1 ? argv[1] : "127.0.0.1";
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("One TCP connection on loopback; each state is read from the kernel as it\n"
@@ -435,5 +615,9 @@ int main(int argc, char **argv)
 	print_seen(&client);
 	print_seen(&server);
 	close(listen_fd);
+	if (dot_path != NULL) {
+		write_dot(dot_path, host, &client, &server);
+		printf("\nThe state diagram with this walk on it: %s (Graphviz)\n", dot_path);
+	}
 	return 0;
 }

@@ -5,7 +5,9 @@
 #  - calls added: current++, revision = 0, age++;
 #  - calls removed or changed: current++, revision = 0, age = 0.
 # The soname is libnetwrap.so.(current - age).
-NW_VERSION_INFO = 1:0:1
+# History: 0.1.0 1:0:1; 0.2.0 2:0:2 (calls added in NETWRAP_0.2, none
+# removed or changed, so still libnetwrap.so.0).
+NW_VERSION_INFO = 2:0:2
 
 lib_LTLIBRARIES = lib/libnetwrap.la
 include_HEADERS = include/netwrap.h

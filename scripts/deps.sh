@@ -7,6 +7,9 @@ PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-
 iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
 # The musl build (scripts/musl.sh).
 PACKAGES="$PACKAGES musl-tools"
+# Packaging, the ABI guard, the CMake/Meson consumer tests, the pictures.
+PACKAGES="$PACKAGES abigail-tools debhelper dh-autoreconf dpkg-dev lintian
+cmake meson ninja-build graphviz gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The whole test suite: build, make check, the robustness layers
-# (scripts/robust.sh), make distcheck.
+# The whole test suite: build, make check, a real install
+# (scripts/install-check.sh), the robustness layers (scripts/robust.sh),
+# make distcheck.
 # This is the README's test command, and CI (.ci/run) runs exactly this.
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,6 +26,11 @@ if [ "$status" -ne 0 ]; then
 	echo "check: $passed passed, $failed failed, $skipped skipped"
 	exit "$status"
 fi
+
+# A real install into /usr/local (root only): installcheck, uninstall.
+./scripts/install-check.sh
+# The Debian packages: built, lintian-clean, installed, used, purged.
+./scripts/deb-check.sh
 
 # Fault injection, valgrind, the ASan/UBSan build and the fuzzers.
 ./scripts/robust.sh

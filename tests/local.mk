@@ -110,3 +110,38 @@ tests_check_sigmask_LDADD = $(TEST_LIBS)
 CHECK_SUITES += tests/check_strerror
 tests_check_strerror_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/lib
 tests_check_strerror_LDADD = $(CHECK_LIBS)
+# ABI guard: abidiff of the built library against 0.1.0's (abi/).
+TESTS += tests/abi-check.sh
+EXTRA_DIST += tests/abi-check.sh abi/libnetwrap-0.1.0.abi
+
+# Installing (issue 16).  After a real install as root the dynamic linker's
+# cache must know the new library, or programs fail to start; DESTDIR
+# installs (packages, make distcheck) leave it to the package manager.
+install-exec-hook: nw-ldconfig
+uninstall-hook: nw-ldconfig
+nw-ldconfig:
+	@if test -z "$(DESTDIR)" && test "`id -u`" = 0 && test -x /sbin/ldconfig; then \
+		echo "/sbin/ldconfig  (refreshing the dynamic linker's cache)"; \
+		/sbin/ldconfig || echo "warning: ldconfig failed; run it before using $(libdir)" >&2; \
+	fi
+# make installcheck: the installed copy builds, runs and has its manual.
+installcheck-local:
+	srcdir='$(srcdir)' CC='$(CC)' libdir='$(libdir)' includedir='$(includedir)' \
+	mandir='$(mandir)' DESTDIR='$(DESTDIR)' $(SHELL) $(srcdir)/tests/installcheck.sh
+EXTRA_DIST += tests/installcheck.sh tests/man-extract.awk
+.PHONY: nw-ldconfig
+
+# Debian packaging (issue 15): the symbols file matches the library.
+TESTS += tests/deb-symbols.sh
+EXTRA_DIST += tests/deb-symbols.sh scripts/update-symbols.sh scripts/deb.sh scripts/deb-check.sh \
+	debian/changelog debian/control debian/copyright debian/rules debian/source/format \
+	debian/libnetwrap0.install debian/libnetwrap0.symbols debian/libnetwrap-dev.install \
+	debian/libnetwrap-dev.docs debian/libnetwrap-examples.examples
+
+# The README's CMake and Meson recipes, against a DESTDIR install.
+TESTS += tests/consumers.sh
+EXTRA_DIST += tests/consumers.sh tests/readme-block.awk
+clean-local: clean-consumers
+clean-consumers:
+	-rm -rf tests/consumers.tmp
+.PHONY: clean-consumers

@@ -26,40 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Split a page's EXAMPLES blocks into $tmp/NAME-N.c (or .txt) plus a
 # $tmp/NAME-N.how file holding the marker; errors go to standard output.
 extract() {
-	awk -v out="$tmp/$2" -v page="$1" '
-	function fail(msg) { print page ": " msg; bad = 1 }
-	/^\.SH / { in_ex = ($0 ~ /^\.SH +"?EXAMPLES"?$/); next }
-	!in_ex { next }
-	/^\.\\" example:/ {
-		how = $0; sub(/^\.\\" example: */, "", how)
-		if (how !~ /^(run( .*)?|compile|text)$/)
-			fail("unknown marker: " $0)
-		next
-	}
-	/^\.EX/ {
-		if (how == "") fail(".EX without a marker line (.\\\" example: run|compile|text)")
-		n++
-		file = out "-" n (how == "text" ? ".txt" : ".c")
-		print how > (out "-" n ".how"); close(out "-" n ".how")
-		printf "" > file
-		block = 1; text = (how == "text"); how = ""
-		next
-	}
-	/^\.EE/ { if (block) close(file); block = 0; next }
-	block && text { print > file; next }
-	block {
-		line = $0
-		if (line ~ /^[.'\'']/) { fail("request inside a program: " line); next }
-		gsub(/\\e/, "\001", line)
-		gsub(/\\-/, "-", line)
-		gsub(/\\\(aq/, "'\''", line)
-		gsub(/\\\(dq/, "\"", line)
-		gsub(/\\&/, "", line)
-		if (line ~ /\\/) fail("unsupported escape in: " $0)
-		gsub(/\001/, "\\", line)
-		print line > file
-	}
-	END { exit bad }' "$1"
+	awk -v out="$tmp/$2" -v page="$1" -f "$srcdir/tests/man-extract.awk" "$1"
 }
 
 compiled=0
