@@ -97,6 +97,8 @@ static int membership(const char *call, int optname, int fd, const char *group,
 	unsigned index;
 	int family = socket_family(fd);
 
+	/* The padding after gr_interface goes to the kernel too: no stack garbage. */
+	memset(&req, 0, sizeof req);
 	if (family == 0)
 		return nwi_fail(errno, "%s(%d, %s, %s)", call, fd, nwi_str(group), IFFMT(ifname));
 	if (parse_group(group, &req.gr_group) < 0)

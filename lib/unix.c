@@ -97,7 +97,12 @@ static int listener_on_inode(ino_t ino)
 		   sizeof kernel) != (ssize_t)sizeof request)
 		goto out;
 	while (found < 0) {
-		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		/*
+		 * The kernel queues each part of the dump before we ask for it
+		 * (the first in sendto, the next in the recv that takes one), so
+		 * this never needs to wait; if it would, we say we do not know.
+		 */
+		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -126,6 +126,37 @@ START_TEST(live_socket_is_left_alone)
 END_TEST
 
 /*
+ * With hundreds of listeners the kernel's list comes in several parts (of
+ * about a hundred sockets each here): a live server is found in whichever
+ * part it is, still without a connection.
+ */
+START_TEST(live_socket_among_many_listeners)
+{
+	enum { LIVE = 400 };
+	char dir[128], path[160];
+	int *live = malloc(LIVE * sizeof *live);
+
+	ck_assert_ptr_nonnull(live);
+	tu_temp_path(dir, sizeof dir, "");
+	for (int i = 0; i < LIVE; i++) {
+		snprintf(path, sizeof path, "%s%d", dir, i);
+		live[i] = tu_assert_ok(nw_unix_listen(path, 0));
+	}
+	for (int i = 0; i < LIVE; i++) {
+		snprintf(path, sizeof path, "%s%d", dir, i);
+		tu_assert_fails(nw_unix_listen(path, 0), EADDRINUSE);
+		assert_nobody_queued(live[i]);
+	}
+	for (int i = 0; i < LIVE; i++) {
+		snprintf(path, sizeof path, "%s%d", dir, i);
+		close(live[i]);
+		unlink(path);
+	}
+	free(live);
+}
+END_TEST
+
+/*
  * Fill lfd's queue with non-blocking connects until the kernel says EAGAIN;
  * the connected clients go to fds (at most max), their count is returned.
  */
@@ -306,6 +337,7 @@ static Suite *unix_suite(void)
 
 	tcase_set_timeout(probe, 10);
 	tcase_add_test(probe, saturated_live_server_is_eaddrinuse_at_once);
+	tcase_add_test(probe, live_socket_among_many_listeners);
 	tcase_add_loop_test(probe, live_server_in_another_namespace_is_left_alone, 0, 2);
 	suite_add_tcase(s, probe);
 	return s;
