@@ -93,3 +93,11 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# Dial and listen options (issue 13): on loopback here (with the robustness
+# layers, through CHECK_SUITES); what needs interfaces of its own runs in
+# the namespaces tests/sockopts-netns.sh makes; socket activation with a
+# launcher of our own (check_activate) and with systemd-socket-activate.
+CHECK_SUITES += tests/check_sockopts
+tests_check_sockopts_CFLAGS = $(TEST_CFLAGS)
+tests_check_sockopts_LDADD = $(TEST_LIBS)
