@@ -136,7 +136,8 @@ int nwi_opts_socket(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o
 	 * A kernel without MPTCP (or with net.mptcp.enabled=0) refuses the
 	 * protocol in one of these words: plain TCP then, as Go does.
 	 */
-	if (o->mptcp && (family == AF_INET || family == AF_INET6) && type == SOCK_STREAM) {
+	if (o->mptcp && (family == AF_INET || family == AF_INET6) &&
+	    (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM) {
 		fd = socket(family, type | SOCK_CLOEXEC, IPPROTO_MPTCP);
 		if (fd >= 0 || (errno != EPROTONOSUPPORT && errno != EINVAL &&
 				errno != ENOPROTOOPT && errno != EAFNOSUPPORT))

@@ -101,3 +101,9 @@ tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
 CHECK_SUITES += tests/check_sockopts
 tests_check_sockopts_CFLAGS = $(TEST_CFLAGS)
 tests_check_sockopts_LDADD = $(TEST_LIBS)
+# Not in CHECK_SUITES: it runs only inside the namespaces its script makes.
+check_PROGRAMS += tests/check_sockopts_netns
+TESTS += tests/sockopts-netns.sh
+EXTRA_DIST += tests/sockopts-netns.sh
+tests_check_sockopts_netns_CFLAGS = $(TEST_CFLAGS)
+tests_check_sockopts_netns_LDADD = $(TEST_LIBS)
