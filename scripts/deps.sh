@@ -5,6 +5,10 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
 iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
+# Dial and listen options (issue 13): systemd-socket-activate (in Debian 12's
+# systemd package) for tests/activate.sh, nft for the black hole of
+# tests/sockopts-netns.sh.
+PACKAGES="$PACKAGES systemd nftables"
 
 missing=""
 for p in $PACKAGES; do

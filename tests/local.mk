@@ -107,3 +107,13 @@ TESTS += tests/sockopts-netns.sh
 EXTRA_DIST += tests/sockopts-netns.sh
 tests_check_sockopts_netns_CFLAGS = $(TEST_CFLAGS)
 tests_check_sockopts_netns_LDADD = $(TEST_LIBS)
+CHECK_SUITES += tests/check_activate
+tests_check_activate_CFLAGS = $(TEST_CFLAGS)
+tests_check_activate_LDADD = $(TEST_LIBS)
+# A real program, not a libtool wrapper script: the launcher's descriptors
+# and LISTEN_PID must reach it unchanged.
+check_PROGRAMS += tests/activate-probe
+tests_activate_probe_LDADD = lib/libnetwrap.la
+tests_activate_probe_LDFLAGS = -no-install
+TESTS += tests/activate.sh
+EXTRA_DIST += tests/activate.sh
