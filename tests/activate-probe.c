@@ -22,17 +22,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Open descriptors below 1024 (valgrind keeps its own above the limit). */
 static int count_open(void)
 {
 	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
 	int n = 0;
 
 	if (d == NULL)
 		return -1;
-	while (readdir(d) != NULL)
-		n++;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) < 1024)
+			n++;
 	closedir(d);
-	return n - 3;	/* ".", ".." and the directory's own descriptor */
+	return n - 1;	/* the directory's own descriptor */
 }
 
 static int echo(const char *path)
