@@ -76,7 +76,7 @@ static int dial_socket(const struct dial *d, const struct nwi_addr *a, int flags
 
 	if (d->opts == NULL)
 		return socket(a->family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-	fd = nwi_opts_socket(d->ctx, d->opts, a->family, SOCK_STREAM | flags);
+	fd = nwi_opts_socket(d->opts, a->family, SOCK_STREAM | flags);
 	if (fd < 0)
 		return -1;
 	if (nwi_opts_apply(d->ctx, d->opts, fd, a->family) < 0 ||

@@ -101,8 +101,7 @@ struct nwi_opts_ctx {
 int nwi_opts_load(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *in,
 		  size_t size, struct nw_sock_opts *out);
 /* socket() of family and type (close-on-exec), MPTCP when asked and available; no message. */
-int nwi_opts_socket(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
-		    int family, int type);
+int nwi_opts_socket(const struct nw_sock_opts *o, int family, int type);
 /* Set every option of o on a new socket, then run the control hook; -1 with the message set. */
 int nwi_opts_apply(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
 		   int fd, int family);

@@ -16,7 +16,7 @@ static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wi
 		    const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o)
 {
 	int one = 1, zero = 0;
-	int fd = o ? nwi_opts_socket(ctx, o, a->family, socktype)
+	int fd = o ? nwi_opts_socket(o, a->family, socktype)
 		   : socket(a->family, socktype | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)

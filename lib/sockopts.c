@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -83,12 +84,37 @@ static int check_applicable(const struct nwi_opts_ctx *ctx, const struct nw_sock
 	return opt_fail(ctx, EINVAL, bad, why);
 }
 
+#define END(field) (offsetof(struct nw_sock_opts, field) + sizeof ((struct nw_sock_opts *)0)->field)
+
+/*
+ * Where a caller's struct may end: after a whole field.  A size that cuts
+ * a field (a pointer above all) in two is not a struct of any version.
+ */
+static const size_t field_ends[] = {
+	0, END(local_host), END(local_service), END(device), END(mark), END(reuseport),
+	END(v6only), END(nodelay), END(keepalive_idle_s), END(keepalive_interval_s),
+	END(keepalive_count), END(user_timeout_ms), END(rcvbuf), END(sndbuf),
+	END(fastopen_queue), END(fastopen_connect), END(mptcp), END(unix_mode),
+	END(unix_owner), END(unix_group), END(control), END(control_arg),
+	sizeof(struct nw_sock_opts),
+};
+
+static bool whole_fields(size_t size)
+{
+	for (size_t i = 0; i < sizeof field_ends / sizeof field_ends[0]; i++)
+		if (size == field_ends[i])
+			return true;
+	return false;
+}
+
 int nwi_opts_load(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *in,
 		  size_t size, struct nw_sock_opts *out)
 {
 	memset(out, 0, sizeof *out);
 	if (in == NULL)
 		return 0;
+	if (size < sizeof *out && !whole_fields(size))
+		return opt_fail(ctx, EINVAL, "struct size", "cuts a field in two");
 	/*
 	 * A larger struct comes from a caller built against a newer library:
 	 * fine as long as the fields this one does not know are all zero.
@@ -127,8 +153,7 @@ int nwi_opts_load(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *in,
 	return check_applicable(ctx, o);
 }
 
-int nwi_opts_socket(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
-		    int family, int type)
+int nwi_opts_socket(const struct nw_sock_opts *o, int family, int type)
 {
 	int fd;
 
@@ -143,7 +168,6 @@ int nwi_opts_socket(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o
 				errno != ENOPROTOOPT && errno != EAFNOSUPPORT))
 			return fd;
 	}
-	(void)ctx;
 	return socket(family, type | SOCK_CLOEXEC, 0);
 }
 

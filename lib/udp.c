@@ -47,7 +47,7 @@ static int udp_connect(const struct nwi_opts_ctx *ctx, const char *host, const c
 			err = nwi_more_telling(err, EAFNOSUPPORT);
 			continue;
 		}
-		fd = o ? nwi_opts_socket(ctx, o, a->family, SOCK_DGRAM)
+		fd = o ? nwi_opts_socket(o, a->family, SOCK_DGRAM)
 		       : socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			err = nwi_more_telling(err, errno);
