@@ -6,6 +6,10 @@
  * attempt delay, not a TCP timeout.  A new attempt starts when the previous
  * one fails or after the attempt delay, whichever comes first; the first
  * to complete wins.
+ *
+ * nw_tcp_connect_opts gives each attempt's socket the options and the
+ * source address before connect(); with a source, only the destination
+ * addresses of the source's families take part.
  */
 #include "internal.h"
 
@@ -243,7 +247,7 @@ static int tcp_connect(const struct nwi_opts_ctx *ctx, const char *host, const c
 	bool no_family = false;
 	int fd;
 
-	if (nwi_source_resolve(ctx, opts, SOCK_STREAM, &src) < 0)
+	if (nwi_source_resolve(ctx, opts, SOCK_STREAM, deadline, &src) < 0)
 		return -1;
 	if (nwi_resolve_until(ctx->call, host, service, SOCK_STREAM, 0, deadline, &list) < 0) {
 		nwi_source_free(&src);

@@ -111,9 +111,9 @@ struct nwi_source {
 	bool no_port;		/* only the address is fixed */
 	struct nwi_addrlist list;
 };
-/* Resolve o's source, if any; -1 with the message set.  Free with nwi_source_free. */
+/* Resolve o's source, if any, by deadline (-1: none); -1 with the message set.  Free with nwi_source_free. */
 int nwi_source_resolve(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
-		       int socktype, struct nwi_source *src);
+		       int socktype, int64_t deadline, struct nwi_source *src);
 /* True if a destination of family can be reached from the source. */
 bool nwi_source_has(const struct nwi_source *src, int family);
 /* Bind fd (of family) to the source, if one is set; -1 with the message set. */

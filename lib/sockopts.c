@@ -242,7 +242,7 @@ int nw_tcp_set_user_timeout(int fd, int timeout_ms)
 }
 
 int nwi_source_resolve(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
-		       int socktype, struct nwi_source *src)
+		       int socktype, int64_t deadline, struct nwi_source *src)
 {
 	memset(src, 0, sizeof *src);
 	src->list.addrs = src->list.inline_addrs;
@@ -256,8 +256,9 @@ int nwi_source_resolve(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts
 	 * so runs out after one range's worth of connections, whatever their
 	 * destinations.
 	 */
-	if (nwi_resolve(ctx->call, o->local_host, o->local_service ? o->local_service : "0",
-			socktype, NWI_PASSIVE, &src->list) < 0)
+	if (nwi_resolve_until(ctx->call, o->local_host,
+			      o->local_service ? o->local_service : "0", socktype, NWI_PASSIVE,
+			      deadline, &src->list) < 0)
 		return -1;
 	src->set = true;
 	src->no_port = o->local_service == NULL;

@@ -30,7 +30,7 @@ static int udp_connect(const struct nwi_opts_ctx *ctx, const char *host, const c
 	struct nwi_source src;
 	int fd = -1, err = 0;
 
-	if (nwi_source_resolve(ctx, o, SOCK_DGRAM, &src) < 0)
+	if (nwi_source_resolve(ctx, o, SOCK_DGRAM, -1, &src) < 0)
 		return -1;
 	if (nwi_resolve(ctx->call, host, service, SOCK_DGRAM, 0, &list) < 0) {
 		nwi_source_free(&src);
