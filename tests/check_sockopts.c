@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,6 +532,69 @@ START_TEST(unix_mode_keeps_others_out)
 }
 END_TEST
 
+/*
+ * Another user hammers the path with connects while the listener is made
+ * again and again with mode 0600 under umask 0: not one may get in.  A
+ * mode set after listen() (or a file born 0777 and listening) lets some in.
+ */
+START_TEST(unix_mode_has_no_window)
+{
+	struct nw_sock_opts o = { .unix_mode = 0600 };
+	char path[108], dir[108];
+	int ready[2], status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return;	/* needs another uid */
+	tu_temp_path(path, sizeof path, "window.sock");
+	strcpy(dir, path);
+	*strrchr(dir, '/') = '\0';
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	umask(0);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		strcpy(sun.sun_path, path);
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		close(ready[0]);
+		close(ready[1]);	/* the parent's signal to start */
+		for (;;) {
+			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			if (fd < 0)
+				_exit(3);
+			if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+				_exit(1);	/* got in */
+			close(fd);
+		}
+	}
+	close(ready[1]);
+	char c;
+
+	ck_assert_int_eq(read(ready[0], &c, 1), 0);	/* the child is running */
+	close(ready[0]);
+	for (int i = 0; i < 2000; i++) {
+		int l = tu_assert_ok(nw_unix_listen_opts(path, 0, &o, sizeof o));
+
+		close(l);
+		unlink(path);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "the other user's client %s", WIFEXITED(status) && WEXITSTATUS(status) == 1
+		      ? "got in" : "failed");
+}
+END_TEST
+
 START_TEST(unix_owner_and_group)
 {
 	struct nw_sock_opts o = { .unix_mode = 0660, .unix_owner = "65534", .unix_group = "65534" };
@@ -663,6 +727,7 @@ static Suite *sockopts_suite(void)
 	tcase_add_test(tc, v6only_on_and_off);
 	tcase_add_test(tc, mptcp_or_tcp);
 	tcase_add_test(tc, unix_mode_keeps_others_out);
+	tcase_add_test(tc, unix_mode_has_no_window);
 	tcase_add_test(tc, unix_owner_and_group);
 	tcase_add_test(tc, addr_parse_round_trips);
 	tcase_add_test(tc, addr_unmap_and_equal);
