@@ -78,7 +78,7 @@ static int check_applicable(const struct nwi_opts_ctx *ctx, const struct nw_sock
 		return 0;
 	char why[64];
 
-	/* why outlives the call: nwi_fail_text copies it into the message. */
+	/* A buffer on the stack will do: the message copies it at once. */
 	strcpy(why, "not for ");
 	strcat(why, kind_name[k]);
 	return opt_fail(ctx, EINVAL, bad, why);
@@ -87,16 +87,17 @@ static int check_applicable(const struct nwi_opts_ctx *ctx, const struct nw_sock
 #define END(field) (offsetof(struct nw_sock_opts, field) + sizeof ((struct nw_sock_opts *)0)->field)
 
 /*
- * Where a caller's struct may end: after a whole field.  A size that cuts
- * a field (a pointer above all) in two is not a struct of any version.
+ * Where a caller's struct may end: after a whole field, or where the next
+ * one starts (an older struct's sizeof counts its trailing padding).  A
+ * size that cuts a field (a pointer above all) in two is no version of it.
  */
 static const size_t field_ends[] = {
 	0, END(local_host), END(local_service), END(device), END(mark), END(reuseport),
 	END(v6only), END(nodelay), END(keepalive_idle_s), END(keepalive_interval_s),
 	END(keepalive_count), END(user_timeout_ms), END(rcvbuf), END(sndbuf),
 	END(fastopen_queue), END(fastopen_connect), END(mptcp), END(unix_mode),
-	END(unix_owner), END(unix_group), END(control), END(control_arg),
-	sizeof(struct nw_sock_opts),
+	offsetof(struct nw_sock_opts, unix_owner), END(unix_owner), END(unix_group),
+	END(control), END(control_arg), sizeof(struct nw_sock_opts),
 };
 
 static bool whole_fields(size_t size)
