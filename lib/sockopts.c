@@ -293,8 +293,10 @@ int nwi_source_bind(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o
 	/* A fixed port is shared by racing attempts and by reconnects in TIME_WAIT. */
 	if (!src->no_port && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
 		return opt_fail(ctx, errno, "local_service", NULL);
+	/* A port in use is the port's fault; anything else the address's. */
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
-		return opt_fail(ctx, errno, o->local_host ? "local_host" : "local_service", NULL);
+		return opt_fail(ctx, errno, o->local_service && (errno == EADDRINUSE ||
+				!o->local_host) ? "local_service" : "local_host", NULL);
 	return 0;
 }
 

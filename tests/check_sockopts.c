@@ -388,6 +388,33 @@ START_TEST(source_address_and_port)
 }
 END_TEST
 
+/* A fixed source port is used again while its last connection is in TIME_WAIT. */
+START_TEST(fixed_source_port_reconnects)
+{
+	char port[2][8], srcport[8];
+	int l[2] = { tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 0)),
+		     tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 0)) };
+	int probe = tu_assert_ok(nw_tcp_listen("127.0.0.3", "0", 0));
+	struct nw_sock_opts o = { .local_host = "127.0.0.3", .local_service = srcport };
+
+	tu_port_str(probe, srcport);
+	close(probe);
+	for (int k = 0; k < 2; k++) {
+		int c = tu_assert_ok(nw_tcp_connect_opts("127.0.0.1", tu_port_str(l[k], port[k]),
+							 2000, &o, sizeof o));
+		int s = tu_assert_ok(nw_accept(l[k], NULL, NULL));
+
+		ck_assert_int_eq(nw_local_port(c), atoi(srcport));
+		/* The client closes first: its side of the connection waits in TIME_WAIT. */
+		close(c);
+		tu_assert_closed(s);
+		close(s);
+	}
+	close(l[0]);
+	close(l[1]);
+}
+END_TEST
+
 START_TEST(reuseport_listeners_share_the_load)
 {
 	struct nw_sock_opts o = { .reuseport = 1 };
@@ -723,6 +750,7 @@ static Suite *sockopts_suite(void)
 	tcase_add_test(tc, device_and_mark_need_their_rights);
 	tcase_add_test(tc, struct_size_grows);
 	tcase_add_test(tc, source_address_and_port);
+	tcase_add_test(tc, fixed_source_port_reconnects);
 	tcase_add_test(tc, reuseport_listeners_share_the_load);
 	tcase_add_test(tc, v6only_on_and_off);
 	tcase_add_test(tc, mptcp_or_tcp);
