@@ -3,9 +3,11 @@
  *
  *   echo-server [--model process|thread|pool] [--workers N] [--max-conns N]
  *               [--grace MS] PORT [HOST]
+ *   echo-server [options] --inherit     (socket activation: no PORT)
  *
  * PORT 0 picks an ephemeral port; the first line on standard output is
- * "listening on ADDR".  SIGINT or SIGTERM stops the server cleanly: it stops
+ * "listening on ADDR".  With --inherit it serves the first listener
+ * systemd (or another supervisor) passed it, as nw_listen_fds(3) finds it.  SIGINT or SIGTERM stops the server cleanly: it stops
  * accepting, gives running connections the grace period, and exits 0.
  */
 #include <netwrap.h>
@@ -59,7 +61,7 @@ static int parse_int(const char *s, const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: echo-server [--model process|thread|pool] [--workers N]"
-			" [--max-conns N] [--grace MS] PORT [HOST]\n");
+			" [--max-conns N] [--grace MS] {PORT [HOST] | --inherit}\n");
 	exit(2);
 }
 
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "inherit", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum nw_server_model model = NW_SERVER_THREAD;
@@ -78,7 +81,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
 	struct sigaction sa;
-	int opt, lfd, rc;
+	int opt, lfd, rc, inherit = 0;
 
 	while ((opt = getopt_long(argc, argv, "m:w:c:g:", options, NULL)) != -1) {
 		switch (opt) {
@@ -101,14 +104,31 @@ int main(int argc, char **argv)
 		case 'g':
 			grace_ms = parse_int(optarg, "grace period");
 			break;
+		case 'i':
+			inherit = 1;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (inherit ? argc != optind : argc - optind < 1 || argc - optind > 2)
 		usage();
 
-	lfd = nw_tcp_listen(argc - optind == 2 ? argv[optind + 1] : NULL, argv[optind], 0);
+	if (inherit) {
+		int *fds, n = nw_listen_fds(&fds, NULL);
+
+		lfd = n > 0 ? fds[0] : -1;
+		if (n == 0)
+			fprintf(stderr, "echo-server: --inherit: no listener was passed\n");
+		for (int i = 1; i < n; i++)
+			close(fds[i]);
+		if (n > 0)
+			free(fds);
+		if (n == 0)
+			return 1;
+	} else {
+		lfd = nw_tcp_listen(argc - optind == 2 ? argv[optind + 1] : NULL, argv[optind], 0);
+	}
 	if (lfd < 0) {
 		fprintf(stderr, "echo-server: %s\n", nw_errmsg());
 		return 1;

@@ -26,6 +26,14 @@ fuzz/fuzz_reader: fuzz/fuzz_reader.c lib/reader.c lib/io.c lib/error.c $(FUZZ_DE
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ \
 		$(srcdir)/fuzz/fuzz_reader.c $(srcdir)/lib/io.c $(srcdir)/lib/error.c
 
+# nw_addr_parse against nw_addr_str, both ways (issue 13).
+FUZZ_TARGETS += fuzz_addr_parse
+fuzz/fuzz_addr_parse: fuzz/fuzz_addr_parse.c lib/addr.c lib/error.c $(FUZZ_DEPS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ \
+		$(srcdir)/fuzz/fuzz_addr_parse.c $(srcdir)/lib/addr.c $(srcdir)/lib/error.c
+EXTRA_DIST += fuzz/fuzz_addr_parse.c
+
 fuzz: $(FUZZ_TARGETS:%=fuzz/%)
 	@$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_SECONDS) $(srcdir)/fuzz/corpus $(FUZZ_TARGETS)
 

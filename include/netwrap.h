@@ -46,6 +46,62 @@ int nw_unix_listen(const char *path, int backlog);
 /* Socket connected to the server at path. */
 int nw_unix_connect(const char *path);
 
+/* Dial and listen options (issue 13) */
+
+/*
+ * Options for the *_opts calls.  Zero-initialise it and set what you need:
+ * an all-zero struct (or a NULL pointer) is the plain call's behaviour.
+ * New fields are only ever added at the end: pass sizeof your struct.
+ * Socket types other than the call's own are not here: see the _type calls.
+ */
+struct nw_sock_opts {
+	const char *local_host;		/* source address of outgoing TCP/UDP (NULL: any) */
+	const char *local_service;	/* source port (NULL: an ephemeral one) */
+	const char *device;		/* SO_BINDTODEVICE: only this interface */
+	uint32_t mark;			/* SO_MARK for routing and filtering; 0: none */
+	int reuseport;			/* SO_REUSEPORT: sockets sharing one port */
+	int v6only;			/* 1: IPv6 only; -1: dual-stack; 0: dual-stack wildcard */
+	int nodelay;			/* TCP_NODELAY */
+	int keepalive_idle_s;		/* keepalive: idle time, probe interval, probes */
+	int keepalive_interval_s;	/*   (any > 0 turns keepalive on; 0: system default) */
+	int keepalive_count;
+	int user_timeout_ms;		/* TCP_USER_TIMEOUT: give up on unacknowledged data */
+	int rcvbuf;			/* SO_RCVBUF, bytes */
+	int sndbuf;			/* SO_SNDBUF, bytes */
+	int fastopen_queue;		/* listeners: TCP_FASTOPEN queue length */
+	int fastopen_connect;		/* connects: TCP_FASTOPEN_CONNECT */
+	int mptcp;			/* Multipath TCP; plain TCP where the kernel refuses it */
+	unsigned unix_mode;		/* Unix listeners: the socket file's permission bits */
+	const char *unix_owner;		/* Unix listeners: its user, a name or a number */
+	const char *unix_group;		/* Unix listeners: its group, a name or a number */
+	/* Called after socket() and before bind()/connect(); -1 with errno fails the call. */
+	int (*control)(int fd, int family, void *arg);
+	void *control_arg;
+};
+
+/* nw_tcp_listen with options. */
+int nw_tcp_listen_opts(const char *host, const char *service, int backlog,
+		       const struct nw_sock_opts *opts, size_t opts_size);
+/* nw_tcp_connect with options; a source address races only its own family. */
+int nw_tcp_connect_opts(const char *host, const char *service, int timeout_ms,
+			const struct nw_sock_opts *opts, size_t opts_size);
+/* nw_udp_bind with options. */
+int nw_udp_bind_opts(const char *host, const char *service,
+		     const struct nw_sock_opts *opts, size_t opts_size);
+/* nw_udp_connect with options. */
+int nw_udp_connect_opts(const char *host, const char *service,
+			const struct nw_sock_opts *opts, size_t opts_size);
+/* nw_unix_listen with options: the file's mode and owner, set before anyone can connect. */
+int nw_unix_listen_opts(const char *path, int backlog,
+			const struct nw_sock_opts *opts, size_t opts_size);
+/* Fail a connection whose data stays unacknowledged for timeout_ms; 0: system default. */
+int nw_tcp_set_user_timeout(int fd, int timeout_ms);
+
+/* Socket activation (systemd's LISTEN_FDS protocol, no libsystemd) */
+
+/* Descriptors passed to us (from 3): count, *fds and *names (NULL: skip) malloc'd. */
+int nw_listen_fds(int **fds, char ***names);
+
 /* Whole reads and writes */
 
 /* Read exactly n bytes: n, fewer only at end of file, or -1. */
@@ -78,6 +134,13 @@ int nw_reader_set_max_line(nw_reader *r, size_t max);
 /* Format "1.2.3.4:80", "[::1]:80" or "unix:/path" into buf; returns buf. */
 const char *nw_addr_str(const struct sockaddr *sa, socklen_t len,
                         char *buf, size_t size);
+/* Parse "1.2.3.4:80", "[v6%zone]:80" or "unix:/path" (nw_addr_str's forms). */
+int nw_addr_parse(const char *text, struct sockaddr_storage *addr, socklen_t *addrlen);
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) rewritten as plain IPv4, in place. */
+int nw_addr_unmap(struct sockaddr_storage *addr, socklen_t *addrlen);
+/* 1 if a and b are the same address (and port, if with_port), 0 if not, -1. */
+int nw_addr_equal(const struct sockaddr *a, socklen_t alen,
+		  const struct sockaddr *b, socklen_t blen, int with_port);
 /* Port the socket is bound to (host byte order). */
 int nw_local_port(int fd);
 

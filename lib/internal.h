@@ -76,6 +76,62 @@ int nwi_bind_service(const char *call, const char *host, const char *service,
 /* Most telling of two connect errors: a refusal beats a silent network. */
 int nwi_more_telling(int current, int candidate);
 
+/* sockopts.c: struct nw_sock_opts (issue 13). */
+
+enum nwi_sock_kind {
+	NWI_TCP_LISTEN,
+	NWI_TCP_CONNECT,
+	NWI_UDP_BIND,
+	NWI_UDP_CONNECT,
+	NWI_UNIX_LISTEN,
+};
+
+/* Who is setting options, for the messages: "CALL(ARG1, ARG2): option X: why". */
+struct nwi_opts_ctx {
+	const char *call;
+	const char *arg1;
+	const char *arg2;
+	enum nwi_sock_kind kind;
+};
+
+/*
+ * Copy the caller's opts of size bytes into *out (NULL: all zero), and
+ * check every value and that it fits ctx->kind.  -1 with the message set.
+ */
+int nwi_opts_load(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *in,
+		  size_t size, struct nw_sock_opts *out);
+/* socket() of family and type (close-on-exec), MPTCP when asked and available; no message. */
+int nwi_opts_socket(const struct nw_sock_opts *o, int family, int type);
+/* Set every option of o on a new socket, then run the control hook; -1 with the message set. */
+int nwi_opts_apply(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
+		   int fd, int family);
+/* The source address and port of a connect (local_host, local_service). */
+struct nwi_source {
+	bool set;		/* false: the kernel picks, as without options */
+	bool no_port;		/* only the address is fixed */
+	struct nwi_addrlist list;
+};
+/* Resolve o's source, if any, by deadline (-1: none); -1 with the message set.  Free with nwi_source_free. */
+int nwi_source_resolve(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
+		       int socktype, int64_t deadline, struct nwi_source *src);
+/* True if a destination of family can be reached from the source. */
+bool nwi_source_has(const struct nwi_source *src, int family);
+/* Bind fd (of family) to the source, if one is set; -1 with the message set. */
+int nwi_source_bind(const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o,
+		    const struct nwi_source *src, int fd, int family);
+void nwi_source_free(struct nwi_source *src);
+/* nwi_bind_service with options (NULL: none); the message names ctx->call. */
+int nwi_bind_service_opts(const struct nwi_opts_ctx *ctx, const char *host,
+			  const char *service, int socktype, int backlog,
+			  const struct nw_sock_opts *o);
+
+/* unix.c: the address rules nw_unix_listen_opts shares (struct sockaddr_un). */
+struct sockaddr_un;
+/* Fill sun from path ("@name": abstract); -1 with errno, no message. */
+int nwi_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len);
+/* Remove path if it is a socket file nobody listens on; true if removed. */
+bool nwi_unix_remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len);
+
 /* tcp.c: accepting connections. */
 
 /*

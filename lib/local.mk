@@ -27,6 +27,9 @@ lib_libnetwrap_la_SOURCES = \
 	lib/dgram.c \
 	lib/mcast.c \
 	lib/tcpinfo.c \
+	lib/sockopts.c \
+	lib/unixopts.c \
+	lib/activate.c \
 	lib/fdpass.c \
 	lib/sendfile.c \
 	lib/serve.c

@@ -16,10 +16,16 @@
  */
 #define BACKLOG_SYSTEM_MAX INT_MAX
 
-static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wildcard)
+/*
+ * Open, set up and bind one socket.  -1 with errno on failure; -2 when an
+ * option failed, with the message recorded (no other address can help).
+ */
+static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wildcard,
+		    const struct nwi_opts_ctx *ctx, const struct nw_sock_opts *o)
 {
 	int one = 1, zero = 0;
-	int fd = socket(a->family, socktype | SOCK_CLOEXEC, 0);
+	int fd = o ? nwi_opts_socket(o, a->family, socktype)
+		   : socket(a->family, socktype | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
@@ -30,6 +36,11 @@ static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wi
 	if (wildcard && a->family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
 		goto fail;
+	/* After our defaults, so that an explicit v6only wins. */
+	if (o && nwi_opts_apply(ctx, o, fd, a->family) < 0) {
+		nwi_close_keep_errno(fd);
+		return -2;
+	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
 		goto fail;
 	if (backlog != NWI_NO_LISTEN && listen(fd, backlog <= 0 ? BACKLOG_SYSTEM_MAX : backlog) < 0)
@@ -45,20 +56,25 @@ static bool family_missing(int err)
 	return err == EAFNOSUPPORT || err == EPROTONOSUPPORT || err == EADDRNOTAVAIL;
 }
 
-int nwi_bind_service(const char *call, const char *host, const char *service,
-		     int socktype, int backlog)
+int nwi_bind_service_opts(const struct nwi_opts_ctx *ctx, const char *host,
+			  const char *service, int socktype, int backlog,
+			  const struct nw_sock_opts *o)
 {
 	struct nwi_addrlist list;
 	bool wildcard = nwi_host_is_wildcard(host);
 	int err = 0;
 	int fd = -1;
 
-	if (nwi_resolve(call, host, service, socktype, NWI_PASSIVE, &list) < 0)
+	if (nwi_resolve(ctx->call, host, service, socktype, NWI_PASSIVE, &list) < 0)
 		return -1;
 	for (size_t i = 0; i < list.count; i++) {
-		fd = bind_one(&list.addrs[i], socktype, backlog, wildcard);
+		fd = bind_one(&list.addrs[i], socktype, backlog, wildcard, ctx, o);
 		if (fd >= 0)
 			break;
+		if (fd == -2) {
+			nwi_addrlist_free(&list);
+			return -1;
+		}
 		err = errno;
 		/*
 		 * The wildcard falls back to IPv4 only when IPv6 is missing; any
@@ -70,8 +86,16 @@ int nwi_bind_service(const char *call, const char *host, const char *service,
 	}
 	nwi_addrlist_free(&list);
 	if (fd < 0)
-		return nwi_fail(err, "%s(%s, %s)", call, host ? host : "*", service);
+		return nwi_fail(err, "%s(%s, %s)", ctx->call, host ? host : "*", service);
 	return fd;
+}
+
+int nwi_bind_service(const char *call, const char *host, const char *service,
+		     int socktype, int backlog)
+{
+	const struct nwi_opts_ctx ctx = { .call = call, .arg1 = host, .arg2 = service };
+
+	return nwi_bind_service_opts(&ctx, host, service, socktype, backlog, NULL);
 }
 
 static int error_rank(int err)

@@ -12,6 +12,17 @@ int nw_tcp_listen(const char *host, const char *service, int backlog)
 	return nwi_bind_service("nw_tcp_listen", host, service, SOCK_STREAM, backlog);
 }
 
+int nw_tcp_listen_opts(const char *host, const char *service, int backlog,
+		       const struct nw_sock_opts *opts, size_t opts_size)
+{
+	const struct nwi_opts_ctx ctx = { "nw_tcp_listen_opts", host, service, NWI_TCP_LISTEN };
+	struct nw_sock_opts o;
+
+	if (nwi_opts_load(&ctx, opts, opts_size, &o) < 0)
+		return -1;
+	return nwi_bind_service_opts(&ctx, host, service, SOCK_STREAM, backlog, &o);
+}
+
 /*
  * Errors that belong to the connection being accepted, not to the listener:
  * the peer gave up while queued, or (as accept(2) advises for TCP/IP) the

@@ -211,3 +211,14 @@ int nw_unix_connect(const char *path)
 		return nwi_fail(errno, "nw_unix_connect(%s)", path);
 	return fd;
 }
+
+/* For nw_unix_listen_opts (unixopts.c), which binds the same way. */
+int nwi_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
+{
+	return make_addr(path, sun, len);
+}
+
+bool nwi_unix_remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len)
+{
+	return remove_if_stale(path, sun, len);
+}

@@ -70,6 +70,12 @@ NW_MAN3_ALIASES = \
 	man/nw_unix_connect.3 \
 	man/nw_writen.3
 
+# Dial and listen options, socket activation, address parsing (issue 13).
+NW_MAN3 += man/nw_tcp_connect_opts.3 man/nw_listen_fds.3 man/nw_addr_parse.3
+NW_MAN3_ALIASES += man/nw_tcp_listen_opts.3 man/nw_udp_bind_opts.3 \
+	man/nw_udp_connect_opts.3 man/nw_unix_listen_opts.3 man/nw_tcp_set_user_timeout.3 \
+	man/nw_addr_unmap.3 man/nw_addr_equal.3
+
 NW_MAN7 = man/netwrap.7
 
 # The built copies form a manual hierarchy: `man -M man netwrap` reads it.

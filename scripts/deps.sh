@@ -10,6 +10,10 @@ PACKAGES="$PACKAGES musl-tools"
 # Packaging, the ABI guard, the CMake/Meson consumer tests, the pictures.
 PACKAGES="$PACKAGES abigail-tools debhelper dh-autoreconf dpkg-dev lintian
 cmake meson ninja-build graphviz gnuplot-nox"
+# Dial and listen options (issue 13): systemd-socket-activate (in Debian 12's
+# systemd package) for tests/activate.sh, nft for the black hole of
+# tests/sockopts-netns.sh.
+PACKAGES="$PACKAGES systemd nftables"
 
 missing=""
 for p in $PACKAGES; do

@@ -145,3 +145,26 @@ clean-local: clean-consumers
 clean-consumers:
 	-rm -rf tests/consumers.tmp
 .PHONY: clean-consumers
+# Dial and listen options (issue 13): on loopback here (with the robustness
+# layers, through CHECK_SUITES); what needs interfaces of its own runs in
+# the namespaces tests/sockopts-netns.sh makes; socket activation with a
+# launcher of our own (check_activate) and with systemd-socket-activate.
+CHECK_SUITES += tests/check_sockopts
+tests_check_sockopts_CFLAGS = $(TEST_CFLAGS)
+tests_check_sockopts_LDADD = $(TEST_LIBS)
+# Not in CHECK_SUITES: it runs only inside the namespaces its script makes.
+check_PROGRAMS += tests/check_sockopts_netns
+TESTS += tests/sockopts-netns.sh
+EXTRA_DIST += tests/sockopts-netns.sh
+tests_check_sockopts_netns_CFLAGS = $(TEST_CFLAGS)
+tests_check_sockopts_netns_LDADD = $(TEST_LIBS)
+CHECK_SUITES += tests/check_activate
+tests_check_activate_CFLAGS = $(TEST_CFLAGS)
+tests_check_activate_LDADD = $(TEST_LIBS)
+# A real program, not a libtool wrapper script: the launcher's descriptors
+# and LISTEN_PID must reach it unchanged.
+check_PROGRAMS += tests/activate-probe
+tests_activate_probe_LDADD = lib/libnetwrap.la
+tests_activate_probe_LDFLAGS = -no-install
+TESTS += tests/activate.sh
+EXTRA_DIST += tests/activate.sh
