@@ -41,6 +41,7 @@ struct fixture {
 	socklen_t udp_len, local_len, remote_len, sslen;
 	nw_reader *reader;	/* over s */
 	const char *line;	/* nw_reader_line's view */
+	int *inherited;		/* nw_listen_fds's answer */
 	nw_server *server;	/* over lfd */
 	struct nw_tcp_info info;
 	char buf[256];
@@ -65,6 +66,11 @@ static long keep(struct fixture *f, long fd)
 	ck_assert_msg(p_ == NULL, "%s should have failed", #e); p_; })
 #define KEEP(e) keep(f, OK(e))
 #define NONE ((void)0)	/* the call has no failure path */
+
+/* Options for the *_opts calls: one that applies everywhere, one that cannot. */
+static const struct nw_sock_opts good_opts = { .rcvbuf = 65536 };
+static const struct nw_sock_opts bad_opts = { .device = "nwnosuchif0" };
+static const struct nw_sock_opts unix_opts = { .unix_mode = 0600 };
 
 /* The server's handler stops its server: one connection served, then return. */
 static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerlen, void *arg)
@@ -144,6 +150,28 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	X(nw_peer_cred, OK(nw_peer_cred(f->u[0], NULL, NULL, NULL)), \
 	  FAILS(nw_peer_cred(f->c, NULL, NULL, NULL))) \
 	X(nw_sendfile, OK(nw_sendfile(f->c, f->file, 0, 4)), FAILS(nw_sendfile(f->dead, f->file, 0, 4))) \
+	X(nw_tcp_listen_opts, KEEP(nw_tcp_listen_opts("127.0.0.1", "0", 1, &good_opts, sizeof good_opts)), \
+	  FAILS(nw_tcp_listen_opts("127.0.0.1", "0", 1, &bad_opts, sizeof bad_opts))) \
+	X(nw_tcp_connect_opts, KEEP(nw_tcp_connect_opts("localhost", f->port, 5000, &good_opts, \
+						     sizeof good_opts)), \
+	  FAILS(nw_tcp_connect_opts("127.0.0.1", f->port, 5000, &bad_opts, sizeof bad_opts))) \
+	X(nw_udp_bind_opts, KEEP(nw_udp_bind_opts("127.0.0.1", "0", &good_opts, sizeof good_opts)), \
+	  FAILS(nw_udp_bind_opts("127.0.0.1", "0", &bad_opts, sizeof bad_opts))) \
+	X(nw_udp_connect_opts, KEEP(nw_udp_connect_opts("127.0.0.1", f->port, &good_opts, \
+							sizeof good_opts)), \
+	  FAILS(nw_udp_connect_opts("127.0.0.1", f->port, &bad_opts, sizeof bad_opts))) \
+	X(nw_unix_listen_opts, KEEP(nw_unix_listen_opts(f->fresh_path, 0, &unix_opts, sizeof unix_opts)), \
+	  FAILS(nw_unix_listen_opts(f->path, 0, &unix_opts, sizeof unix_opts))) \
+	X(nw_tcp_set_user_timeout, OK(nw_tcp_set_user_timeout(f->c, 1000)), \
+	  FAILS(nw_tcp_set_user_timeout(f->p[0], 1000))) \
+	X(nw_listen_fds, (OK(nw_listen_fds(&f->inherited, NULL)), free(f->inherited)), \
+	  FAILS(nw_listen_fds(NULL, NULL))) \
+	X(nw_addr_parse, OK(nw_addr_parse("[::1]:80", &f->ss, &f->sslen)), \
+	  FAILS(nw_addr_parse("[::1:80", &f->ss, &f->sslen))) \
+	X(nw_addr_unmap, OK(nw_addr_unmap(&f->udp_addr, &f->udp_len)), FAILS(nw_addr_unmap(NULL, NULL))) \
+	X(nw_addr_equal, OK(nw_addr_equal((struct sockaddr *)&f->local, f->local_len, \
+					  (struct sockaddr *)&f->remote, f->remote_len, 1)), \
+	  FAILS(nw_addr_equal((struct sockaddr *)&f->local, 0, (struct sockaddr *)&f->remote, 0, 1))) \
 	X(nw_server_new, nw_server_free(OKPTR(nw_server_new(f->lfd, stop_after_one, f))), \
 	  FAILSPTR(nw_server_new(f->c, stop_after_one, f))) \
 	X(nw_server_set_model, OK(nw_server_set_model(f->server, NW_SERVER_POOL, 2)), \
