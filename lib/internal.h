@@ -86,6 +86,13 @@ int nwi_more_telling(int current, int candidate);
 int nwi_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen,
 	       int flags);
 
+/* unix.c: Unix-domain sockets of any type (unixtype.c's public calls). */
+
+/* Listening (SOCK_DGRAM: bound) socket of type at path; call names the caller. */
+int nwi_unix_listen(const char *call, const char *path, int type, int backlog);
+/* Socket of type connected to path (SOCK_DGRAM: autobound, so it can be answered). */
+int nwi_unix_connect(const char *call, const char *path, int type);
+
 /* io.c: waiting for readiness with the socket's own timeout, whole writes. */
 
 /*

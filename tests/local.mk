@@ -93,3 +93,19 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# Datagrams and vectored I/O (issue 14): local addresses, batches, writev,
+# Unix-domain message sockets.  In CHECK_SUITES, so check-faults and
+# check-valgrind run them too; pktinfo-netns.sh runs the echo example in a
+# namespace with two addresses of each family.
+CHECK_SUITES += tests/check_iov tests/check_batch tests/check_pktinfo tests/check_seqpacket
+tests_check_iov_CFLAGS = $(TEST_CFLAGS)
+tests_check_iov_LDADD = $(TEST_LIBS)
+tests_check_batch_CFLAGS = $(TEST_CFLAGS)
+tests_check_batch_LDADD = $(TEST_LIBS)
+tests_check_pktinfo_CFLAGS = $(TEST_CFLAGS)
+tests_check_pktinfo_LDADD = $(TEST_LIBS)
+tests_check_seqpacket_CFLAGS = $(TEST_CFLAGS)
+tests_check_seqpacket_LDADD = $(TEST_LIBS)
+TESTS += tests/pktinfo-netns.sh
+EXTRA_DIST += tests/pktinfo-netns.sh
