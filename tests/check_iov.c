@@ -215,6 +215,27 @@ START_TEST(readv_stops_at_end_of_file)
 }
 END_TEST
 
+/* More than IOV_MAX empty entries before the data: not an end of file. */
+START_TEST(long_runs_of_empty_entries)
+{
+	int cnt = IOV_MAX + 5;
+	struct iovec *iov = calloc((size_t)cnt, sizeof *iov);
+	char out[4] = "data", in[4];
+	int sv[2];
+
+	ck_assert_ptr_nonnull(iov);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	iov[cnt - 1] = (struct iovec){ out, sizeof out };
+	ck_assert_int_eq(nw_writev(sv[0], iov, cnt), 4);
+	iov[cnt - 1] = (struct iovec){ in, sizeof in };
+	ck_assert_int_eq(nw_readv(sv[1], iov, cnt), 4);
+	ck_assert_int_eq(memcmp(in, "data", 4), 0);
+	close(sv[0]);
+	close(sv[1]);
+	free(iov);
+}
+END_TEST
+
 START_TEST(readv_times_out)
 {
 	char x[4];
@@ -255,6 +276,7 @@ static Suite *iov_suite(void)
 	tcase_add_loop_test(tc, random_layouts_are_byte_exact, 0, 3);
 	tcase_add_test(tc, epipe_without_sigpipe);
 	tcase_add_test(tc, readv_stops_at_end_of_file);
+	tcase_add_test(tc, long_runs_of_empty_entries);
 	tcase_add_test(tc, readv_times_out);
 	tcase_add_test(tc, bad_arrays_are_einval);
 	suite_add_tcase(s, tc);
