@@ -109,3 +109,7 @@ tests_check_seqpacket_CFLAGS = $(TEST_CFLAGS)
 tests_check_seqpacket_LDADD = $(TEST_LIBS)
 TESTS += tests/pktinfo-netns.sh
 EXTRA_DIST += tests/pktinfo-netns.sh
+TESTS += tests/batch-demo.sh
+EXTRA_DIST += tests/batch-demo.sh
+check_PROGRAMS += tests/burst-client
+tests_burst_client_LDADD = lib/libnetwrap.la
