@@ -26,8 +26,16 @@ struct cursor {
 	int cnt;
 	int index;		/* first entry not yet done */
 	size_t offset;		/* bytes of iov[index] already done */
-	struct iovec window[RESUME_WINDOW];
+	struct iovec window[RESUME_WINDOW];	/* left uninitialised: filled when used */
 };
+
+static void cursor_init(struct cursor *c, const struct iovec *iov, int cnt)
+{
+	c->iov = iov;
+	c->cnt = cnt;
+	c->index = 0;
+	c->offset = 0;
+}
 
 /* Sum the lengths; -1 with EINVAL for a bad array or a total over SSIZE_MAX. */
 static ssize_t iov_total(const struct iovec *iov, int cnt)
@@ -95,13 +103,14 @@ static ssize_t writev_nosigpipe(int fd, const struct iovec *iov, int n)
 
 ssize_t nw_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct cursor c = { .iov = iov, .cnt = iovcnt };
+	struct cursor c;
 	ssize_t total = iov_total(iov, iovcnt);
 	size_t done = 0;
 	bool is_socket = true;
 
 	if (total < 0)
 		return nwi_fail(EINVAL, "nw_writev(%d, %d entries)", fd, iovcnt);
+	cursor_init(&c, iov, iovcnt);
 	while (done < (size_t)total) {
 		int n;
 		const struct iovec *slice;
@@ -137,12 +146,13 @@ ssize_t nw_writev(int fd, const struct iovec *iov, int iovcnt)
 
 ssize_t nw_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct cursor c = { .iov = iov, .cnt = iovcnt };
+	struct cursor c;
 	ssize_t total = iov_total(iov, iovcnt);
 	size_t done = 0;
 
 	if (total < 0)
 		return nwi_fail(EINVAL, "nw_readv(%d, %d entries)", fd, iovcnt);
+	cursor_init(&c, iov, iovcnt);
 	while (done < (size_t)total) {
 		int n;
 		const struct iovec *slice;
