@@ -11,10 +11,22 @@
  *
  * The caller's array is walked with its own element size, so a later
  * struct nw_dgram can grow without breaking programs built against this one.
+ *
+ * On a UDP socket, a run of datagrams to one peer, all of one length (the
+ * last may be shorter), goes as one message with UDP_SEGMENT (UDP GSO,
+ * Linux 4.18): the stack handles the run once and cuts it into the same
+ * datagrams at the device, or at the receiving socket on loopback.  That,
+ * not the saved system calls, is what makes a batch several times cheaper
+ * (sendmmsg alone saves one kernel entry in a datagram's dozen steps).
+ * Where the kernel or the route refuses it (an old kernel, a device without
+ * checksum offload, a run longer than the path MTU allows), the call sends
+ * the rest of the batch one datagram per message.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdalign.h>
 #include <string.h>
@@ -24,9 +36,19 @@
 /* Headers built per kernel call, on the stack: 64 x (64 + 16) bytes. */
 #define CHUNK 64
 
+/* Limits of one UDP_SEGMENT message: the kernel's UDP_MAX_SEGMENTS (64
+ * before Linux 5.5), and a total well inside one IP packet's 64 KiB. */
+#define SEGMENTS_MAX 64
+#define SEGMENTED_BYTES_MAX 60000
+
 struct chunk {
 	struct mmsghdr hdr[CHUNK];
 	struct iovec iov[CHUNK];
+	unsigned count[CHUNK];		/* datagrams in each message (sending) */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+	} control[CHUNK];
 };
 
 static struct nw_dgram *elem(struct nw_dgram *d, size_t size, size_t i)
@@ -60,7 +82,83 @@ static void fill(struct chunk *c, struct nw_dgram *d, size_t size, size_t first,
 			m->msg_name = &g->peer;
 			m->msg_namelen = g->peerlen;
 		}
+		c->count[i] = 1;
 	}
+}
+
+/* Can datagram g join a segmented run that starts with head and has n members? */
+static bool joins_run(const struct nw_dgram *head, const struct nw_dgram *g, unsigned n,
+		      size_t bytes)
+{
+	return n < SEGMENTS_MAX && g->len > 0 && g->len <= head->len &&
+	       bytes + g->len <= SEGMENTED_BYTES_MAX && g->peerlen == head->peerlen &&
+	       memcmp(&g->peer, &head->peer, head->peerlen) == 0;
+}
+
+/*
+ * Describe datagrams first.. (at most n) as messages, runs to one peer
+ * merged under UDP_SEGMENT; returns the number of messages.  A run ends
+ * after a datagram shorter than its first, as the kernel's segments do.
+ */
+static unsigned fill_segmented(struct chunk *c, struct nw_dgram *d, size_t size, size_t first,
+			       size_t n)
+{
+	unsigned msgs = 0;
+	size_t i = 0;
+
+	memset(c->hdr, 0, n * sizeof c->hdr[0]);
+	while (i < n) {
+		struct nw_dgram *head = elem(d, size, first + i);
+		struct msghdr *m = &c->hdr[msgs].msg_hdr;
+		size_t bytes = head->len;
+		unsigned k = 1;
+
+		c->iov[i].iov_base = head->buf;
+		c->iov[i].iov_len = head->len;
+		while (i + k < n && head->len > 0 && head->len <= SEGMENTED_BYTES_MAX) {
+			struct nw_dgram *g = elem(d, size, first + i + k);
+
+			if (!joins_run(head, g, k, bytes))
+				break;
+			c->iov[i + k].iov_base = g->buf;
+			c->iov[i + k].iov_len = g->len;
+			bytes += g->len;
+			k++;
+			if (g->len < head->len)
+				break;
+		}
+		m->msg_iov = &c->iov[i];
+		m->msg_iovlen = k;
+		if (head->peerlen > 0) {
+			m->msg_name = &head->peer;
+			m->msg_namelen = head->peerlen;
+		}
+		if (k > 1) {
+			struct cmsghdr *cm;
+			uint16_t seg = (uint16_t)head->len;
+
+			m->msg_control = c->control[msgs].buf;
+			m->msg_controllen = sizeof c->control[msgs].buf;
+			cm = CMSG_FIRSTHDR(m);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof seg);
+			memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+		}
+		c->count[msgs++] = k;
+		i += k;
+	}
+	return msgs;
+}
+
+/* UDP GSO only means something on a UDP socket: elsewhere the option is ignored. */
+static bool is_udp(int fd)
+{
+	int proto = 0;
+	socklen_t len = sizeof proto;
+
+	return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+	       proto == IPPROTO_UDP;
 }
 
 ssize_t nw_recv_batch(int fd, struct nw_dgram *dgrams, size_t count, size_t size)
@@ -127,25 +225,40 @@ ssize_t nw_send_batch(int fd, struct nw_dgram *dgrams, size_t count, size_t size
 			return nwi_fail_text(EINVAL, "a datagram without a buffer or with a bad peer length",
 					     "nw_send_batch(%d, %zu): entry %zu", fd, count, i);
 	}
+	bool segment = count > 1 && is_udp(fd);
+
 	while (sent < count) {
 		size_t n = count - sent < CHUNK ? count - sent : CHUNK;
+		unsigned msgs;
 		int r;
 
-		fill(&c, dgrams, size, sent, n, false);
-		/* Fewer than n is normal (a full buffer, a signal): go on from there. */
-		r = sendmmsg(fd, c.hdr, (unsigned)n, MSG_NOSIGNAL);
+		if (segment) {
+			msgs = fill_segmented(&c, dgrams, size, sent, n);
+		} else {
+			fill(&c, dgrams, size, sent, n, false);
+			msgs = (unsigned)n;
+		}
+		/* Fewer than asked is normal (a full buffer, a signal): go on from there. */
+		r = sendmmsg(fd, c.hdr, msgs, MSG_NOSIGNAL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
 			    nwi_wait_ready(fd, POLLOUT) == 0)
 				continue;
+			/* A refused run: nothing of it went; send it datagram by datagram. */
+			if (segment && c.count[0] > 1 &&
+			    (errno == EINVAL || errno == EIO || errno == EMSGSIZE ||
+			     errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				segment = false;
+				continue;
+			}
 			return nwi_fail(errno, "nw_send_batch(%d, %zu): datagram %zu (%zu bytes)",
 					fd, count, sent, elem(dgrams, size, sent)->len);
 		}
-		for (int i = 0; i < r; i++)
-			elem(dgrams, size, sent + (size_t)i)->flags |= NW_DGRAM_SENT;
-		sent += (size_t)r;
+		for (int m = 0; m < r; m++)
+			for (unsigned k = 0; k < c.count[m]; k++)
+				elem(dgrams, size, sent++)->flags |= NW_DGRAM_SENT;
 	}
 	return (ssize_t)count;
 }

@@ -192,6 +192,54 @@ START_TEST(udp_peers_are_answered)
 }
 END_TEST
 
+/*
+ * Runs to one peer go out under UDP GSO: each must still arrive as its own
+ * datagram, with its own length (runs of equal lengths, a shorter last one,
+ * empty datagrams, lengths that break runs).  _i 1: checksums off on the
+ * sender (SO_NO_CHECK), where the kernel refuses GSO with EINVAL and the
+ * batch goes datagram by datagram instead.
+ */
+START_TEST(runs_to_one_peer_stay_separate_datagrams)
+{
+	static const size_t pattern[] = { 300, 300, 300, 120, 300, 0, 0, 77, 77, 77, 77, 500 };
+	enum { N = 96 };
+	int server = tu_assert_ok(nw_udp_bind("127.0.0.1", "0"));
+	int fd = tu_assert_ok(nw_udp_socket(AF_INET));
+	static unsigned char out[N][512];
+	unsigned char in[600];
+	struct nw_dgram d[N];
+	char port[8];
+	int on = 1;
+
+	tu_port_str(server, port);
+	ck_assert_int_eq(nw_set_timeout(server, 5000), 0);
+	if (_i == 1)
+		ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &on, sizeof on), 0);
+	memset(d, 0, sizeof d);
+	for (int k = 0; k < N; k++) {
+		/* The first 64 are one run of 200: the longest run a message may carry. */
+		size_t len = k < 64 ? 200 : pattern[k % (sizeof pattern / sizeof pattern[0])];
+
+		ck_assert_int_eq(nw_resolve("127.0.0.1", port, SOCK_DGRAM, &d[k].peer,
+					    &d[k].peerlen), 0);
+		tu_fill_random(out[k], len, (unsigned)k + 1);
+		d[k].buf = out[k];
+		d[k].len = len;
+	}
+	ck_assert_int_eq(nw_send_batch(fd, d, N, sizeof d[0]), N);
+	for (int k = 0; k < N; k++) {
+		ssize_t n = recv(server, in, sizeof in, 0);
+
+		ck_assert_int_eq(d[k].flags, NW_DGRAM_SENT);
+		ck_assert_msg(n == (ssize_t)d[k].len, "datagram %d: %zd bytes, sent %zu", k, n,
+			      d[k].len);
+		ck_assert_msg(memcmp(in, out[k], d[k].len) == 0, "datagram %d differs", k);
+	}
+	close(fd);
+	close(server);
+}
+END_TEST
+
 START_TEST(timeouts_are_honoured)
 {
 	int fd = tu_assert_ok(nw_udp_bind("127.0.0.1", "0"));
@@ -302,6 +350,7 @@ static Suite *batch_suite(void)
 	/* 0: blocking ends, 1: non-blocking ends (partial sendmmsg). */
 	tcase_add_loop_test(tc, hundred_thousand_datagrams_each_checked, 0, 2);
 	tcase_add_test(tc, udp_peers_are_answered);
+	tcase_add_loop_test(tc, runs_to_one_peer_stay_separate_datagrams, 0, 2);
 	tcase_add_test(tc, timeouts_are_honoured);
 	tcase_add_test(tc, eintr_is_retried);
 	tcase_add_test(tc, failing_datagram_is_reported);
