@@ -137,6 +137,7 @@ static unsigned fill_segmented(struct chunk *c, struct nw_dgram *d, size_t size,
 			struct cmsghdr *cm;
 			uint16_t seg = (uint16_t)head->len;
 
+			memset(c->control[msgs].buf, 0, sizeof c->control[msgs].buf);
 			m->msg_control = c->control[msgs].buf;
 			m->msg_controllen = sizeof c->control[msgs].buf;
 			cm = CMSG_FIRSTHDR(m);
