@@ -92,9 +92,15 @@ int main(int argc, char **argv)
 			last = peer;
 			lastlen = peerlen;
 		}
-		/* From the address asked; routing still picks the interface. */
+		/*
+		 * From the address asked; routing still picks the interface.  A
+		 * datagram sent to a broadcast address cannot be answered from
+		 * it (EINVAL): that one gets its reply from any address.
+		 */
 		if (nw_sendto_from(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen,
-				   locallen ? (struct sockaddr *)&local : NULL, locallen, 0) < 0)
+				   locallen ? (struct sockaddr *)&local : NULL, locallen, 0) < 0 &&
+		    (errno != EINVAL || locallen == 0 ||
+		     nw_sendto(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen) < 0))
 			fprintf(stderr, "udp-echo-server: %s\n", nw_errmsg());
 	}
 	close(fd);

@@ -111,6 +111,23 @@ ssize_t nw_writev(int fd, const struct iovec *iov, int iovcnt)
 	if (total < 0)
 		return nwi_fail(EINVAL, "nw_writev(%d, %d entries)", fd, iovcnt);
 	cursor_init(&c, iov, iovcnt);
+	/*
+	 * The common case first: the caller's array, whole, in one call.  A
+	 * failure here is left to the loop, which meets it again and decides.
+	 */
+	if (total > 0 && iovcnt <= IOV_MAX) {
+		struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+		if (w == total)
+			return total;
+		if (w > 0) {
+			done = (size_t)w;
+			advance(&c, done);
+		} else if (w < 0 && errno == ENOTSOCK) {
+			is_socket = false;
+		}
+	}
 	while (done < (size_t)total) {
 		int n;
 		const struct iovec *slice;

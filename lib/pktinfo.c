@@ -62,18 +62,22 @@ int nw_set_pktinfo(int fd, int on)
 	return 0;
 }
 
+/* The socket's own port: pktinfo carries only the address. */
+static in_port_t own_port(int fd)
+{
+	struct sockaddr_storage self;
+	socklen_t selflen = sizeof self;
+
+	if (getsockname(fd, (struct sockaddr *)&self, &selflen) < 0)
+		return 0;
+	return self.ss_family == AF_INET ? ((struct sockaddr_in *)&self)->sin_port
+					 : ((struct sockaddr_in6 *)&self)->sin6_port;
+}
+
 /* Fill to from the pktinfo control message; false when there is none. */
 static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *to,
 			  socklen_t *tolen, int *ifindex)
 {
-	struct sockaddr_storage self;
-	socklen_t selflen = sizeof self;
-	in_port_t port = 0;
-
-	/* The port is the socket's own: pktinfo carries only the address. */
-	if (getsockname(fd, (struct sockaddr *)&self, &selflen) == 0)
-		port = self.ss_family == AF_INET ? ((struct sockaddr_in *)&self)->sin_port
-						 : ((struct sockaddr_in6 *)&self)->sin6_port;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -82,7 +86,7 @@ static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *t
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			memset(to, 0, sizeof *to);
 			sin->sin_family = AF_INET;
-			sin->sin_port = port;
+			sin->sin_port = own_port(fd);
 			sin->sin_addr = pi.ipi_addr;
 			*tolen = sizeof *sin;
 			*ifindex = pi.ipi_ifindex;
@@ -95,7 +99,7 @@ static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *t
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			memset(to, 0, sizeof *to);
 			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = port;
+			sin6->sin6_port = own_port(fd);
 			sin6->sin6_addr = pi.ipi6_addr;
 			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
 				sin6->sin6_scope_id = pi.ipi6_ifindex;
