@@ -95,11 +95,12 @@ int main(int argc, char **argv)
 		/*
 		 * From the address asked; routing still picks the interface.  A
 		 * datagram sent to a broadcast address cannot be answered from
-		 * it (EINVAL): that one gets its reply from any address.
+		 * it (the kernel says ENETUNREACH): that one, or any other reply
+		 * refused its source, goes from any address instead.
 		 */
 		if (nw_sendto_from(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen,
 				   locallen ? (struct sockaddr *)&local : NULL, locallen, 0) < 0 &&
-		    (errno != EINVAL || locallen == 0 ||
+		    (locallen == 0 ||
 		     nw_sendto(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen) < 0))
 			fprintf(stderr, "udp-echo-server: %s\n", nw_errmsg());
 	}
