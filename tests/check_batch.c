@@ -258,6 +258,33 @@ START_TEST(timeouts_are_honoured)
 }
 END_TEST
 
+/* A peer that never reads: sending waits as long as the socket's timeout, then ETIMEDOUT. */
+START_TEST(send_timeouts_are_honoured)
+{
+	char buf[512] = { 0 };
+	struct nw_dgram d[16];
+	ssize_t r;
+	int sv[2], rounds = 0;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(nw_set_timeout(sv[0], 300), 0);
+	if (_i == 1)
+		ck_assert_int_eq(nw_set_nonblock(sv[0], 1), 0);
+	memset(d, 0, sizeof d);
+	for (int k = 0; k < 16; k++) {
+		d[k].buf = buf;
+		d[k].len = sizeof buf;
+	}
+	do
+		r = nw_send_batch(sv[0], d, 16, sizeof d[0]);
+	while (r == 16 && ++rounds < 100000);
+	ck_assert_msg(r == -1 && errno == ETIMEDOUT, "after %d batches: %zd (%s)", rounds, r,
+		      nw_errmsg());
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 struct late_job {
 	int fd;
 	unsigned delay_ms;
@@ -352,6 +379,7 @@ static Suite *batch_suite(void)
 	tcase_add_test(tc, udp_peers_are_answered);
 	tcase_add_loop_test(tc, runs_to_one_peer_stay_separate_datagrams, 0, 2);
 	tcase_add_test(tc, timeouts_are_honoured);
+	tcase_add_loop_test(tc, send_timeouts_are_honoured, 0, 2);
 	tcase_add_test(tc, eintr_is_retried);
 	tcase_add_test(tc, failing_datagram_is_reported);
 	tcase_add_test(tc, bad_arrays_are_einval);
