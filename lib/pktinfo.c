@@ -76,7 +76,7 @@ static in_port_t own_port(int fd)
 
 /* Fill to from the pktinfo control message; false when there is none. */
 static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *to,
-			  socklen_t *tolen, int *ifindex)
+			  socklen_t *tolen, int *ifindex, bool with_port)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -86,7 +86,7 @@ static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *t
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			memset(to, 0, sizeof *to);
 			sin->sin_family = AF_INET;
-			sin->sin_port = own_port(fd);
+			sin->sin_port = with_port ? own_port(fd) : 0;
 			sin->sin_addr = pi.ipi_addr;
 			*tolen = sizeof *sin;
 			*ifindex = pi.ipi_ifindex;
@@ -99,7 +99,7 @@ static bool local_address(int fd, struct msghdr *msg, struct sockaddr_storage *t
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			memset(to, 0, sizeof *to);
 			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = own_port(fd);
+			sin6->sin6_port = with_port ? own_port(fd) : 0;
 			sin6->sin6_addr = pi.ipi6_addr;
 			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
 				sin6->sin6_scope_id = pi.ipi6_ifindex;
@@ -143,7 +143,8 @@ ssize_t nw_recvfrom_to(int fd, void *buf, size_t size,
 	}
 	if (fromlen)
 		*fromlen = from ? msg.msg_namelen : 0;
-	if (!local_address(fd, &msg, &local, &locallen, &index))
+	/* The port costs a getsockname: only for a caller who wants `to`. */
+	if (!local_address(fd, &msg, &local, &locallen, &index, to != NULL))
 		memset(&local, 0, sizeof local);
 	if (to)
 		memcpy(to, &local, sizeof local);
