@@ -117,12 +117,12 @@ ssize_t nw_recvfrom(int fd, void *buf, size_t size,
 int nw_set_pktinfo(int fd, int on);
 /* nw_recvfrom, plus the local address it was sent to and its interface. */
 ssize_t nw_recvfrom_to(int fd, void *buf, size_t size,
-		       struct sockaddr_storage *from, socklen_t *fromlen,
-		       struct sockaddr_storage *to, socklen_t *tolen, int *ifindex);
+                       struct sockaddr_storage *from, socklen_t *fromlen,
+                       struct sockaddr_storage *to, socklen_t *tolen, int *ifindex);
 /* nw_sendto from a chosen local address (NULL: any) and interface (0: any). */
 ssize_t nw_sendto_from(int fd, const void *buf, size_t len,
-		       const struct sockaddr *to, socklen_t tolen,
-		       const struct sockaddr *from, socklen_t fromlen, int ifindex);
+                       const struct sockaddr *to, socklen_t tolen,
+                       const struct sockaddr *from, socklen_t fromlen, int ifindex);
 
 /* Batches of datagrams (recvmmsg, sendmmsg) */
 

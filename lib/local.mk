@@ -27,14 +27,14 @@ lib_libnetwrap_la_SOURCES = \
 	lib/tcpinfo.c \
 	lib/fdpass.c \
 	lib/sendfile.c \
-	lib/serve.c \
-	lib/pktinfo.c \
-	lib/batch.c \
-	lib/iov.c \
-	lib/unixtype.c
+	lib/serve.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
 lib_libnetwrap_la_LIBADD = -lpthread
 EXTRA_lib_libnetwrap_la_DEPENDENCIES = lib/libnetwrap.map
 EXTRA_DIST += lib/libnetwrap.map
+
+# Datagrams and vectored I/O (issue 14): local addresses, batches, writev,
+# Unix-domain message sockets.
+lib_libnetwrap_la_SOURCES += lib/pktinfo.c lib/batch.c lib/iov.c lib/unixtype.c
