@@ -809,6 +809,270 @@ static double run_blocks(struct bench *b, const struct sizes *sz, int use_nw)
 	return read_chunks(b, &p, sv[0], use_nw ? SR_READER : SR_RAW);
 }
 
+/* ---- batch and writev (issue 14): datagram batches, vectored writes ---- */
+
+/*
+ * Both cases run in one thread and time only the side being compared: the
+ * peer's part (sending the requests and taking the echoes; draining the
+ * written bytes) is the same for every variant, happens between the timed
+ * slices, and would only dilute the ratio.  The writev slices (16 writes,
+ * a few microseconds) count this thread's CPU time: in wall time one
+ * preemption by a neighbour outweighs thousands of them.  The batch slices
+ * stay in wall time, since on loopback much of a datagram's cost is softirq
+ * work that the kernel may not charge to the thread.
+ */
+#define BATCH_BURST 64		/* datagrams in flight per turn */
+#define BATCH_DGRAMS_FULL 200000
+#define BATCH_DGRAMS_TINY 2000
+#define WV_HEAD 16		/* a message: header, body, trailer */
+#define WV_BODY 1024
+#define WV_TAIL 16
+#define WV_MSG (WV_HEAD + WV_BODY + WV_TAIL)
+#define WV_BURST 16		/* messages between drains: 48 small writes fit the socket buffer */
+#define WV_MSGS_FULL 400000
+#define WV_MSGS_TINY 4000
+
+/* BE_PEERS: each datagram of a burst from a client socket of its own. */
+enum batch_echo { BE_BATCH = 0, BE_SINGLE = 1, BE_PEERS = 2 };
+enum wv_writer { WV_NW, WV_WRITEN3, WV_RAW };
+
+static uint64_t batch_dgrams(const struct sizes *sz)
+{
+	return sz == &tiny_sizes ? BATCH_DGRAMS_TINY : BATCH_DGRAMS_FULL;
+}
+
+static uint64_t wv_msgs(const struct sizes *sz)
+{
+	return sz == &tiny_sizes ? WV_MSGS_TINY : WV_MSGS_FULL;
+}
+
+/* Echo what is queued on srv: one nw_recv_batch and one nw_send_batch per burst. */
+static void echo_batch(int srv, struct nw_dgram *d, unsigned char (*room)[DGRAM_SIZE + 1],
+		       unsigned want)
+{
+	unsigned done = 0;
+
+	while (done < want) {
+		ssize_t n;
+
+		for (unsigned k = 0; k < want - done; k++) {
+			d[k].buf = room[k];
+			d[k].size = DGRAM_SIZE + 1;
+		}
+		n = nw_recv_batch(srv, d, want - done, sizeof d[0]);
+		if (n < 0)
+			die_nw("nw_recv_batch (a datagram lost?)");
+		if (nw_send_batch(srv, d, (size_t)n, sizeof d[0]) != n)
+			die_nw("nw_send_batch");
+		done += (unsigned)n;
+	}
+}
+
+/* The same with one nw_recvfrom and one nw_sendto per datagram. */
+static void echo_single(int srv, unsigned want)
+{
+	unsigned char buf[DGRAM_SIZE + 1];
+
+	for (unsigned k = 0; k < want; k++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen;
+		ssize_t n = nw_recvfrom(srv, buf, sizeof buf, &from, &fromlen);
+
+		if (n < 0)
+			die_nw("nw_recvfrom (a datagram lost?)");
+		if (nw_sendto(srv, buf, (size_t)n, (struct sockaddr *)&from, fromlen) != n)
+			die_nw("nw_sendto");
+	}
+}
+
+static double run_batch(struct bench *b, const struct sizes *sz, int how)
+{
+	struct mmsghdr out[BATCH_BURST], in[BATCH_BURST];
+	struct iovec oiov[BATCH_BURST], iiov[BATCH_BURST];
+	unsigned char msg[BATCH_BURST][DGRAM_SIZE], reply[BATCH_BURST][DGRAM_SIZE + 1];
+	unsigned char room[BATCH_BURST][DGRAM_SIZE + 1];
+	struct nw_dgram d[BATCH_BURST];
+	uint64_t total = batch_dgrams(sz), seq = 0;
+	char service[16];
+	double t = 0;
+	bool peers = how & BE_PEERS;
+	int srv, cl[BATCH_BURST], nclients = peers ? BATCH_BURST : 1;
+
+	srv = nw_udp_bind("127.0.0.1", "0");
+	if (srv < 0)
+		die_nw("nw_udp_bind");
+	snprintf(service, sizeof service, "%d", nw_local_port(srv));
+	wait_bounded(srv);
+	for (int k = 0; k < nclients; k++) {
+		cl[k] = nw_udp_connect("127.0.0.1", service);
+		if (cl[k] < 0)
+			die_nw("nw_udp_connect");
+		wait_bounded(cl[k]);
+	}
+	memset(d, 0, sizeof d);
+	for (unsigned k = 0; k < BATCH_BURST; k++) {
+		memcpy(msg[k], b->pattern, DGRAM_SIZE);
+		oiov[k] = (struct iovec){ msg[k], DGRAM_SIZE };
+		iiov[k] = (struct iovec){ reply[k], DGRAM_SIZE + 1 };
+	}
+	while (seq < total) {
+		unsigned want = total - seq < BATCH_BURST ? (unsigned)(total - seq) : BATCH_BURST;
+		unsigned got = 0;
+
+		memset(out, 0, sizeof out);
+		for (unsigned k = 0; k < want; k++) {
+			uint64_t s = seq + k;
+
+			memcpy(msg[k], &s, sizeof s);
+			out[k].msg_hdr.msg_iov = &oiov[k];
+			out[k].msg_hdr.msg_iovlen = 1;
+		}
+		/* The requests, raw and identical for both variants, untimed. */
+		for (unsigned sent = 0; sent < want && peers; sent++)
+			if (send(cl[sent], msg[sent], DGRAM_SIZE, 0) != DGRAM_SIZE)
+				die_errno("send");
+		for (unsigned sent = 0; sent < want && !peers;) {
+			int r = sendmmsg(cl[0], out + sent, want - sent, 0);
+
+			if (r < 0)
+				die_errno("sendmmsg");
+			sent += (unsigned)r;
+		}
+		double t0 = now_s();
+
+		if ((how & BE_SINGLE) == 0)
+			echo_batch(srv, d, room, want);
+		else
+			echo_single(srv, want);
+		t += now_s() - t0;
+		for (; got < want && peers; got++)
+			if (recv(cl[got], reply[got], DGRAM_SIZE + 1, 0) != DGRAM_SIZE)
+				die_errno("recv (a datagram lost?)");
+		while (got < want) {
+			int r;
+
+			memset(in, 0, sizeof in);
+			for (unsigned k = 0; k < want - got; k++) {
+				in[k].msg_hdr.msg_iov = &iiov[got + k];
+				in[k].msg_hdr.msg_iovlen = 1;
+			}
+			r = recvmmsg(cl[0], in, want - got, MSG_WAITFORONE, NULL);
+			if (r < 0)
+				die_errno("recvmmsg (a datagram lost?)");
+			for (int k = 0; k < r; k++)
+				if (in[k].msg_len != DGRAM_SIZE)
+					die("verification: an echo of %u bytes", in[k].msg_len);
+			got += (unsigned)r;
+		}
+		for (unsigned k = 0; k < want; k++)
+			if (memcmp(reply[k], msg[k], DGRAM_SIZE) != 0)
+				die("verification: datagram %" PRIu64 " came back different", seq + k);
+		seq += want;
+	}
+	for (int k = 0; k < nclients; k++)
+		close(cl[k]);
+	close(srv);
+	return t;
+}
+
+/* The classic loop: writev, and on a short write advance a copy of the array. */
+static void raw_writev_all(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t w = writev(fd, iov, cnt);
+	size_t total = 0;
+
+	for (int i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	if (w == (ssize_t)total)
+		return;
+
+	struct iovec rest[3];
+	int first = 0;
+
+	memcpy(rest, iov, (size_t)cnt * sizeof *iov);
+	for (;;) {
+		if (w < 0) {
+			if (errno != EINTR)
+				die_errno("writev");
+			w = 0;
+		}
+		while (first < cnt && (size_t)w >= rest[first].iov_len)
+			w -= (ssize_t)rest[first++].iov_len;
+		if (first == cnt)
+			return;
+		rest[first].iov_base = (char *)rest[first].iov_base + w;
+		rest[first].iov_len -= (size_t)w;
+		w = writev(fd, rest + first, cnt - first);
+	}
+}
+
+static double run_writev(struct bench *b, const struct sizes *sz, int how)
+{
+	unsigned char head[WV_HEAD], tail[WV_TAIL], *in = xmalloc((size_t)WV_BURST * WV_MSG);
+	const struct iovec iov[3] = {
+		{ head, WV_HEAD }, { b->pattern, WV_BODY }, { tail, WV_TAIL },
+	};
+	uint64_t total = wv_msgs(sz), seq = 0;
+	double t = 0;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die_errno("socketpair");
+	while (seq < total) {
+		unsigned burst = total - seq < WV_BURST ? (unsigned)(total - seq) : WV_BURST;
+		double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+
+		for (unsigned k = 0; k < burst; k++) {
+			uint64_t s = seq + k, inv = ~s;
+
+			memcpy(head, &s, sizeof s);
+			memcpy(tail, &inv, sizeof inv);
+			if (how == WV_NW) {
+				if (nw_writev(sv[0], iov, 3) != WV_MSG)
+					die_nw("nw_writev");
+			} else if (how == WV_WRITEN3) {
+				if (nw_writen(sv[0], head, WV_HEAD) != WV_HEAD ||
+				    nw_writen(sv[0], b->pattern, WV_BODY) != WV_BODY ||
+				    nw_writen(sv[0], tail, WV_TAIL) != WV_TAIL)
+					die_nw("nw_writen");
+			} else {
+				raw_writev_all(sv[0], iov, 3);
+			}
+		}
+		t += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+		/* Drain and check, untimed: every header and trailer, bodies sampled. */
+		if (read_full(sv[1], in, (size_t)burst * WV_MSG) != (size_t)burst * WV_MSG)
+			die("verification: writev stream ended early");
+		for (unsigned k = 0; k < burst; k++) {
+			const unsigned char *m = in + (size_t)k * WV_MSG;
+			uint64_t s, inv;
+
+			memcpy(&s, m, sizeof s);
+			memcpy(&inv, m + WV_HEAD + WV_BODY, sizeof inv);
+			if (s != seq + k || inv != ~(seq + k))
+				die("verification: message %" PRIu64 " out of place", seq + k);
+			if ((b->full_check || k == 0) &&
+			    memcmp(m + WV_HEAD, b->pattern, WV_BODY) != 0)
+				die("verification: message %" PRIu64 " corrupted", seq + k);
+		}
+		seq += burst;
+	}
+	close(sv[0]);
+	close(sv[1]);
+	free(in);
+	return t;
+}
+
+static double mdgram_per_s(const struct sizes *sz, double t)
+{
+	return (double)batch_dgrams(sz) / 1e6 / t;
+}
+
+static double mmsg_per_s(const struct sizes *sz, double t)
+{
+	return (double)wv_msgs(sz) / 1e6 / t;
+}
+
 /* ---- the cases, the rounds and the table ---- */
 
 struct variant {
@@ -909,6 +1173,23 @@ static const struct variant block_variants[] = {
 };
 static const struct pair block_pairs[] = { { 0, 1, 0.95, ">= 0.95" } };
 
+/* Issue 14: batches against a call per datagram, nw_writev against its alternatives. */
+static const struct variant batch_variants[] = {
+	{ "nw_recv_batch+nw_send_batch", BE_BATCH }, { "nw_recvfrom+nw_sendto each", BE_SINGLE },
+};
+static const struct pair batch_pairs[] = { { 0, 1, 2.5, ">= 2.5" } };
+/* The same with every datagram from another peer: no runs for UDP GSO, syscalls saved only. */
+static const struct variant batch_peer_variants[] = {
+	{ "nw_recv_batch+nw_send_batch", BE_BATCH | BE_PEERS },
+	{ "nw_recvfrom+nw_sendto each", BE_SINGLE | BE_PEERS },
+};
+static const struct pair batch_peer_pairs[] = { { 0, 1, 0, "(no goal)" } };
+static const struct variant writev_variants[] = {
+	{ "nw_writev", WV_NW }, { "3 x nw_writen", WV_WRITEN3 }, { "raw writev loop", WV_RAW },
+};
+/* Three calls against one: no goal, the row shows what the vector saves. */
+static const struct pair writev_pairs[] = { { 0, 2, 0.98, ">= 0.98" }, { 0, 1, 0, "(saving)" } };
+
 #define CASE(name, title, run, unit, fig, v, p, factor) \
 	{ name, title, run, unit, fig, v, sizeof v / sizeof v[0], p, sizeof p / sizeof p[0], factor }
 
@@ -923,6 +1204,12 @@ static const struct bcase cases[] = {
 	     us_per_trip, udp_variants, udp_pairs, 3),
 	CASE("reader", "256 MiB in 1 MiB reads, socketpair", run_blocks, "GiB/s",
 	     gib_per_s_blocks, block_variants, block_pairs, 3),
+	CASE("batch", "200000 64-byte datagrams echoed, 64 in flight", run_batch, "M dgrams/s",
+	     mdgram_per_s, batch_variants, batch_pairs, 1),
+	CASE("batch-peers", "the same, each datagram from its own client", run_batch,
+	     "M dgrams/s", mdgram_per_s, batch_peer_variants, batch_peer_pairs, 1),
+	CASE("writev", "400000 16+1024+16-byte messages, socketpair, CPU time", run_writev, "M msgs/s",
+	     mmsg_per_s, writev_variants, writev_pairs, 1),
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
@@ -1105,7 +1392,8 @@ static void usage(FILE *out)
 		"  --pin       consumer on CPU 0, producer thread on CPU 1\n"
 		"  --no-pin    not even the lines case (pinned by default on 2 CPUs)\n"
 		"  --verbose   every run's time and consumer CPU time, on stderr\n"
-		"  --only      cases to run: bulk, lines, connect, udp, reader\n"
+		"  --only      cases to run: bulk, lines, connect, udp, reader, batch, batch-peers,\n"
+		"              writev\n"
 		"  --variant S run only the variants whose name contains S (for profilers)\n");
 }
 

@@ -34,3 +34,7 @@ examples_echo_server_LDADD = lib/libnetwrap.la
 examples_echo_load_LDADD = lib/libnetwrap.la
 examples_fork_echo_server_LDADD = lib/libnetwrap.la
 examples_udp_echo_concurrent_LDADD = lib/libnetwrap.la -lpthread
+
+# Batches of datagrams (issue 14); tests/batch-demo.sh runs it.
+noinst_PROGRAMS += examples/udp-echo-batch
+examples_udp_echo_batch_LDADD = lib/libnetwrap.la

@@ -4,7 +4,9 @@
  *   udp-echo-server PORT [HOST]
  *
  * PORT 0 picks a free port.  The first line on standard output is
- * "listening on ADDR".  A new client's address is logged when its first
+ * "listening on ADDR".  Each echo leaves from the address its datagram was
+ * sent to (nw_recvfrom_to, nw_sendto_from), so a server bound to every
+ * address of a multi-homed host answers clients with connected sockets.  A new client's address is logged when its first
  * datagram arrives.  SIGINT or SIGTERM stops the server (exit 0).
  */
 #define _GNU_SOURCE
@@ -41,7 +43,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = nw_udp_bind(argc == 3 ? argv[2] : NULL, argv[1]);
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	/*
+	 * A timeout bounds the rare read that finds nothing after poll said
+	 * ready (a datagram dropped for a bad checksum), so stops are seen.
+	 */
+	if (fd < 0 || nw_set_pktinfo(fd, 1) < 0 || nw_set_timeout(fd, 1000) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
 	    nw_addr_str((struct sockaddr *)&ss, len, addr, sizeof addr) == NULL) {
 		fprintf(stderr, "udp-echo-server: %s\n", nw_errmsg());
 		return 1;
@@ -60,8 +67,9 @@ int main(int argc, char **argv)
 
 	while (!stop) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof peer;
+		struct sockaddr_storage peer, local;
+		socklen_t peerlen, locallen;
+		int ifindex;
 		ssize_t n;
 
 		if (ppoll(&p, 1, NULL, &unblocked) < 0) {
@@ -70,16 +78,11 @@ int main(int argc, char **argv)
 			perror("udp-echo-server: ppoll");
 			return 1;
 		}
-		/* MSG_TRUNC: the datagram's real length, to refuse what did not fit. */
-		n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC,
-			     (struct sockaddr *)&peer, &peerlen);
+		n = nw_recvfrom_to(fd, buf, sizeof buf, &peer, &peerlen, &local, &locallen,
+				   &ifindex);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				fprintf(stderr, "udp-echo-server: recvfrom: %s\n", strerror(errno));
-			continue;
-		}
-		if ((size_t)n > sizeof buf) {
-			fprintf(stderr, "udp-echo-server: dropped a %zd-byte datagram\n", n);
+			if (errno != ETIMEDOUT)
+				fprintf(stderr, "udp-echo-server: %s\n", nw_errmsg());
 			continue;
 		}
 		if (peerlen != lastlen || memcmp(&peer, &last, peerlen) != 0) {
@@ -89,8 +92,17 @@ int main(int argc, char **argv)
 			last = peer;
 			lastlen = peerlen;
 		}
-		if (sendto(fd, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&peer, peerlen) < 0)
-			fprintf(stderr, "udp-echo-server: sendto: %s\n", strerror(errno));
+		/*
+		 * From the address asked; routing still picks the interface.  A
+		 * datagram sent to a broadcast address cannot be answered from
+		 * it (the kernel says ENETUNREACH): that one, or any other reply
+		 * refused its source, goes from any address instead.
+		 */
+		if (nw_sendto_from(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen,
+				   locallen ? (struct sockaddr *)&local : NULL, locallen, 0) < 0 &&
+		    (locallen == 0 ||
+		     nw_sendto(fd, buf, (size_t)n, (struct sockaddr *)&peer, peerlen) < 0))
+			fprintf(stderr, "udp-echo-server: %s\n", nw_errmsg());
 	}
 	close(fd);
 	printf("stopped\n");

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +46,10 @@ int nw_udp_connect(const char *host, const char *service);
 int nw_unix_listen(const char *path, int backlog);
 /* Socket connected to the server at path. */
 int nw_unix_connect(const char *path);
+/* The same for SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM (bound, no listen). */
+int nw_unix_listen_type(const char *path, int type, int backlog);
+/* Connected socket of type; a SOCK_DGRAM one is autobound so it can be answered. */
+int nw_unix_connect_type(const char *path, int type);
 
 /* Dial and listen options (issue 13) */
 
@@ -108,6 +113,10 @@ int nw_listen_fds(int **fds, char ***names);
 ssize_t nw_readn(int fd, void *buf, size_t n);
 /* Write exactly n bytes: n or -1; never raises SIGPIPE. */
 ssize_t nw_writen(int fd, const void *buf, size_t n);
+/* Write every byte of every buffer: the total or -1; iov is never modified. */
+ssize_t nw_writev(int fd, const struct iovec *iov, int iovcnt);
+/* Fill every buffer: the total, fewer only at end of file, or -1. */
+ssize_t nw_readv(int fd, const struct iovec *iov, int iovcnt);
 
 /* Buffered reader */
 
@@ -168,6 +177,39 @@ ssize_t nw_sendto(int fd, const void *buf, size_t len,
 /* Receive one datagram and its sender; one longer than size is -1 / EMSGSIZE. */
 ssize_t nw_recvfrom(int fd, void *buf, size_t size,
                     struct sockaddr_storage *from, socklen_t *fromlen);
+
+/* Datagrams with their local address (IP_PKTINFO, IPV6_RECVPKTINFO) */
+
+/* Report each datagram's destination address (needed by nw_recvfrom_to). */
+int nw_set_pktinfo(int fd, int on);
+/* nw_recvfrom, plus the local address it was sent to and its interface. */
+ssize_t nw_recvfrom_to(int fd, void *buf, size_t size,
+                       struct sockaddr_storage *from, socklen_t *fromlen,
+                       struct sockaddr_storage *to, socklen_t *tolen, int *ifindex);
+/* nw_sendto from a chosen local address (NULL: any) and interface (0: any). */
+ssize_t nw_sendto_from(int fd, const void *buf, size_t len,
+                       const struct sockaddr *to, socklen_t tolen,
+                       const struct sockaddr *from, socklen_t fromlen, int ifindex);
+
+/* Batches of datagrams (recvmmsg, sendmmsg) */
+
+#define NW_DGRAM_TRUNC 0x1	/* received cut to size: the datagram was longer */
+#define NW_DGRAM_SENT 0x2	/* nw_send_batch sent this one */
+
+/* One datagram of a batch.  Pass sizeof(struct nw_dgram): fields are only added at the end. */
+struct nw_dgram {
+	void *buf;		/* its bytes */
+	size_t size;		/* room in buf (receiving) */
+	size_t len;		/* bytes received, or to send */
+	struct sockaddr_storage peer;	/* sender, or destination */
+	socklen_t peerlen;	/* sending: 0 is the connected peer */
+	int flags;		/* NW_DGRAM_* */
+};
+
+/* Wait for one datagram, take up to count queued: how many, or -1. */
+ssize_t nw_recv_batch(int fd, struct nw_dgram *dgrams, size_t count, size_t size);
+/* Send all count datagrams: count, or -1 (those sent carry NW_DGRAM_SENT). */
+ssize_t nw_send_batch(int fd, struct nw_dgram *dgrams, size_t count, size_t size);
 
 /* Broadcast and multicast (ifname: a name, a decimal index, or NULL for any) */
 

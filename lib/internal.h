@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,6 +72,12 @@ bool nwi_host_is_wildcard(const char *host);
  * is not NWI_NO_LISTEN.  Returns the first socket that works.
  */
 #define NWI_NO_LISTEN INT32_MIN
+/*
+ * listen(2)'s backlog for a caller's 0 or less: the kernel's own limit,
+ * net.core.somaxconn, which it applies to any larger value.  Not SOMAXCONN:
+ * that is the C library's idea of the limit, 4096 in glibc but 128 in musl.
+ */
+static inline int nwi_backlog(int backlog) { return backlog <= 0 ? INT_MAX : backlog; }
 int nwi_bind_service(const char *call, const char *host, const char *service,
 		     int socktype, int backlog);
 /* Most telling of two connect errors: a refusal beats a silent network. */
@@ -141,6 +148,13 @@ bool nwi_unix_remove_if_stale(const char *path, const struct sockaddr_un *sun, s
  */
 int nwi_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen,
 	       int flags);
+
+/* unix.c: Unix-domain sockets of any type (unixtype.c's public calls). */
+
+/* Listening (SOCK_DGRAM: bound) socket of type at path; call names the caller. */
+int nwi_unix_listen(const char *call, const char *path, int type, int backlog);
+/* Socket of type connected to path (SOCK_DGRAM: autobound, so it can be answered). */
+int nwi_unix_connect(const char *call, const char *path, int type);
 
 /* io.c: waiting for readiness with the socket's own timeout, whole writes. */
 

@@ -39,3 +39,7 @@ lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 lib_libnetwrap_la_LIBADD = -lpthread
 EXTRA_lib_libnetwrap_la_DEPENDENCIES = lib/libnetwrap.map
 EXTRA_DIST += lib/libnetwrap.map
+
+# Datagrams and vectored I/O (issue 14): local addresses, batches, writev,
+# Unix-domain message sockets.
+lib_libnetwrap_la_SOURCES += lib/pktinfo.c lib/batch.c lib/iov.c lib/unixtype.c

@@ -10,13 +10,6 @@
 #include <unistd.h>
 
 /*
- * A backlog of 0 or less asks for the kernel's limit, net.core.somaxconn,
- * which listen(2) applies to any larger value.  Not SOMAXCONN: that is the
- * C library's idea of the limit, 4096 in glibc but 128 in musl.
- */
-#define BACKLOG_SYSTEM_MAX INT_MAX
-
-/*
  * Open, set up and bind one socket.  -1 with errno on failure; -2 when an
  * option failed, with the message recorded (no other address can help).
  */
@@ -43,7 +36,7 @@ static int bind_one(const struct nwi_addr *a, int socktype, int backlog, bool wi
 	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
 		goto fail;
-	if (backlog != NWI_NO_LISTEN && listen(fd, backlog <= 0 ? BACKLOG_SYSTEM_MAX : backlog) < 0)
+	if (backlog != NWI_NO_LISTEN && listen(fd, nwi_backlog(backlog)) < 0)
 		goto fail;
 	return fd;
 fail:

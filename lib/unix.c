@@ -1,5 +1,7 @@
 /*
- * unix.c - Unix-domain stream sockets, by path or in the abstract namespace.
+ * unix.c - Unix-domain sockets, by path or in the abstract namespace.
+ * Streams here; the message types (SOCK_SEQPACKET, SOCK_DGRAM) reach the
+ * same code through unixtype.c.
  */
 #include "internal.h"
 
@@ -43,12 +45,18 @@ static int make_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 	return 0;
 }
 
-static int connect_to(const struct sockaddr_un *sun, socklen_t len)
+static int connect_to(const struct sockaddr_un *sun, socklen_t len, int type)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	const sa_family_t autobind = AF_UNIX;
 
 	if (fd < 0)
 		return -1;
+	/* An unbound datagram client cannot be answered: take a unique abstract name. */
+	if (type == SOCK_DGRAM && bind(fd, (const struct sockaddr *)&autobind, sizeof autobind) < 0) {
+		nwi_close_keep_errno(fd);
+		return -1;
+	}
 	while (connect(fd, (const struct sockaddr *)sun, len) < 0) {
 		/* A Unix-domain connect has no handshake in flight: just try again. */
 		if (errno != EINTR) {
@@ -147,7 +155,8 @@ out:
  * answers for those: refused means dead, a full queue (EAGAIN) or a
  * connection means live.
  */
-static bool remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len)
+static bool remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len,
+			    int type)
 {
 	struct stat st;
 	int fd, rc, err;
@@ -156,7 +165,11 @@ static bool remove_if_stale(const char *path, const struct sockaddr_un *sun, soc
 		return false;
 	if (listener_on_inode(st.st_ino) == 1)
 		return false;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/*
+	 * Of the message types, only a datagram socket is not a listener the
+	 * kernel lists; connecting one to it is no connection its owner sees.
+	 */
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return false;
 	do
@@ -169,46 +182,53 @@ static bool remove_if_stale(const char *path, const struct sockaddr_un *sun, soc
 	return unlink(path) == 0;
 }
 
-int nw_unix_listen(const char *path, int backlog)
+int nwi_unix_listen(const char *call, const char *path, int type, int backlog)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
 	int fd;
 
 	if (make_addr(path, &sun, &len) < 0)
-		return nwi_fail(errno, "nw_unix_listen(%s)", nwi_str(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		return nwi_fail(errno, "%s(%s)", call, nwi_str(path));
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return nwi_fail(errno, "nw_unix_listen(%s)", path);
+		return nwi_fail(errno, "%s(%s)", call, path);
 	if (bind(fd, (const struct sockaddr *)&sun, len) < 0) {
 		int err = errno;
 
-		if (err != EADDRINUSE || path[0] == '@' || !remove_if_stale(path, &sun, len)) {
+		if (err != EADDRINUSE || path[0] == '@' ||
+		    !remove_if_stale(path, &sun, len, type)) {
 			errno = err;
 			goto fail;
 		}
 		if (bind(fd, (const struct sockaddr *)&sun, len) < 0)
 			goto fail;
 	}
-	if (listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0)
+	/* A datagram socket has no connections to queue. */
+	if (type != SOCK_DGRAM && listen(fd, nwi_backlog(backlog)) < 0)
 		goto fail;
 	return fd;
 fail:
 	nwi_close_keep_errno(fd);
-	return nwi_fail(errno, "nw_unix_listen(%s)", path);
+	return nwi_fail(errno, "%s(%s)", call, path);
 }
 
-int nw_unix_connect(const char *path)
+int nw_unix_listen(const char *path, int backlog)
+{
+	return nwi_unix_listen("nw_unix_listen", path, SOCK_STREAM, backlog);
+}
+
+int nwi_unix_connect(const char *call, const char *path, int type)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
 	int fd;
 
 	if (make_addr(path, &sun, &len) < 0)
-		return nwi_fail(errno, "nw_unix_connect(%s)", nwi_str(path));
-	fd = connect_to(&sun, len);
+		return nwi_fail(errno, "%s(%s)", call, nwi_str(path));
+	fd = connect_to(&sun, len, type);
 	if (fd < 0)
-		return nwi_fail(errno, "nw_unix_connect(%s)", path);
+		return nwi_fail(errno, "%s(%s)", call, path);
 	return fd;
 }
 
@@ -220,5 +240,10 @@ int nwi_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 
 bool nwi_unix_remove_if_stale(const char *path, const struct sockaddr_un *sun, socklen_t len)
 {
-	return remove_if_stale(path, sun, len);
+	return remove_if_stale(path, sun, len, SOCK_STREAM);
+}
+
+int nw_unix_connect(const char *path)
+{
+	return nwi_unix_connect("nw_unix_connect", path, SOCK_STREAM);
 }

@@ -147,7 +147,7 @@ int nw_unix_listen_opts(const char *path, int backlog,
 		what = "unix_mode";
 		goto fail;
 	}
-	if (listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0)
+	if (listen(fd, nwi_backlog(backlog)) < 0)
 		goto fail;
 	return fd;
 fail:;

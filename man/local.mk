@@ -43,6 +43,13 @@ NW_MAN3 = \
 	man/nw_udp_socket.3 \
 	man/nw_unix_listen.3
 
+# Datagrams and vectored I/O (issue 14).
+NW_MAN3 += \
+	man/nw_recv_batch.3 \
+	man/nw_recvfrom_to.3 \
+	man/nw_unix_listen_type.3 \
+	man/nw_writev.3
+
 NW_MAN3_ALIASES = \
 	man/nw_local_port.3 \
 	man/nw_mcast_leave.3 \
@@ -75,6 +82,12 @@ NW_MAN3 += man/nw_tcp_connect_opts.3 man/nw_listen_fds.3 man/nw_addr_parse.3
 NW_MAN3_ALIASES += man/nw_tcp_listen_opts.3 man/nw_udp_bind_opts.3 \
 	man/nw_udp_connect_opts.3 man/nw_unix_listen_opts.3 man/nw_tcp_set_user_timeout.3 \
 	man/nw_addr_unmap.3 man/nw_addr_equal.3
+NW_MAN3_ALIASES += \
+	man/nw_readv.3 \
+	man/nw_send_batch.3 \
+	man/nw_sendto_from.3 \
+	man/nw_set_pktinfo.3 \
+	man/nw_unix_connect_type.3
 
 NW_MAN7 = man/netwrap.7
 

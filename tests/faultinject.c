@@ -12,8 +12,9 @@
  * A tail call from the library into a wrapped function would hide the
  * library as caller; the library has none for the calls wrapped here.
  *
- * Wrapped: read, recv, recvfrom, recvmsg, readv, write, send, sendto,
- * sendmsg, writev, sendfile (and the _FORTIFY_SOURCE _chk variants), accept,
+ * Wrapped: read, recv, recvfrom, recvmsg, recvmmsg, readv, write, send,
+ * sendto, sendmsg, sendmmsg, writev, sendfile (and the _FORTIFY_SOURCE _chk
+ * variants), accept,
  * accept4, connect, socket, poll, epoll_wait, gai_suspend, malloc, calloc,
  * realloc.  pread is left alone: the library uses it on regular files only.
  *
@@ -28,6 +29,8 @@
  *  - short transfers only on byte streams: stream sockets, and pipes
  *    except writes of at most PIPE_BUF bytes (atomic by POSIX).
  *    Datagram sockets only get EINTR: a short datagram read loses data.
+ *  - partial batches: recvmmsg and sendmmsg moving fewer datagrams than
+ *    asked (each one whole), as a full buffer or a signal makes them.
  *  - EMFILE from socket()/accept()/accept4() and ENOMEM from
  *    malloc/calloc/realloc only when armed (env or faultinject_arm()).
  *  - a hold on accept()/accept4() (faultinject_hold_accept()), for races
@@ -359,7 +362,8 @@ static size_t iov_clip(const struct iovec *iov, size_t cnt, size_t limit, struct
 	return i;
 }
 
-#define MAX_CLIP_IOV 64
+/* Every vector a library call may pass (IOV_MAX), so long ones are cut too. */
+#define MAX_CLIP_IOV IOV_MAX
 
 /*
  * Disturb a transfer of n bytes on fd, in the exported wrapper itself:
@@ -531,6 +535,63 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	DISTURB_IOV(fd, msg->msg_iov, msg->msg_iovlen, flags, true, clipped,
 		    sendmsg_clipped(real_sendmsg, fd, msg, flags, clipped, nclipped));
 	return real_sendmsg(fd, msg, flags);
+}
+
+/* ---- batches of datagrams ------------------------------------------ */
+
+/*
+ * The fate of a batch of vlen datagrams: 0 untouched, -1 EINTR (only where
+ * the call would sleep before the first datagram), k > 0 move only k.
+ */
+static int plan_batch(int fd, unsigned vlen, int msg_flags, bool writing)
+{
+	int saved = errno, verdict = 0;
+
+	if (chance()) {
+		bool can_eintr = kind_of(fd) != FD_OTHER &&
+				 would_sleep(fd, msg_flags & ~MSG_WAITFORONE, writing ? POLLOUT : POLLIN);
+		uint64_t d = draw();
+
+		if (can_eintr && (vlen < 2 || (d & 1)))
+			verdict = -1;
+		else if (vlen > 1)
+			verdict = 1 + (int)((d >> 1) % (vlen - 1));
+	}
+	if (verdict < 0)
+		COUNT(eintr);
+	else if (verdict > 0)
+		COUNT(shorts);
+	errno = saved;
+	return verdict;
+}
+
+int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	REAL(sendmmsg);
+	if (FROM_LIBRARY()) {
+		int k = plan_batch(fd, vlen, flags, true);
+
+		if (k < 0)
+			return (int)interrupted();
+		if (k > 0)
+			vlen = (unsigned)k;
+	}
+	return real_sendmmsg(fd, vec, vlen, flags);
+}
+
+int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+	     struct timespec *timeout)
+{
+	REAL(recvmmsg);
+	if (FROM_LIBRARY()) {
+		int k = plan_batch(fd, vlen, flags, false);
+
+		if (k < 0)
+			return (int)interrupted();
+		if (k > 0)
+			vlen = (unsigned)k;
+	}
+	return real_recvmmsg(fd, vec, vlen, flags, timeout);
 }
 
 ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)

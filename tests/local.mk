@@ -168,3 +168,22 @@ tests_activate_probe_LDADD = lib/libnetwrap.la
 tests_activate_probe_LDFLAGS = -no-install
 TESTS += tests/activate.sh
 EXTRA_DIST += tests/activate.sh
+# Datagrams and vectored I/O (issue 14): local addresses, batches, writev,
+# Unix-domain message sockets.  In CHECK_SUITES, so check-faults and
+# check-valgrind run them too; pktinfo-netns.sh runs the echo example in a
+# namespace with two addresses of each family.
+CHECK_SUITES += tests/check_iov tests/check_batch tests/check_pktinfo tests/check_seqpacket
+tests_check_iov_CFLAGS = $(TEST_CFLAGS)
+tests_check_iov_LDADD = $(TEST_LIBS)
+tests_check_batch_CFLAGS = $(TEST_CFLAGS)
+tests_check_batch_LDADD = $(TEST_LIBS)
+tests_check_pktinfo_CFLAGS = $(TEST_CFLAGS)
+tests_check_pktinfo_LDADD = $(TEST_LIBS)
+tests_check_seqpacket_CFLAGS = $(TEST_CFLAGS)
+tests_check_seqpacket_LDADD = $(TEST_LIBS)
+TESTS += tests/pktinfo-netns.sh
+EXTRA_DIST += tests/pktinfo-netns.sh
+TESTS += tests/batch-demo.sh
+EXTRA_DIST += tests/batch-demo.sh
+check_PROGRAMS += tests/burst-client
+tests_burst_client_LDADD = lib/libnetwrap.la
