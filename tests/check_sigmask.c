@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -42,6 +43,11 @@ struct fixture {
 	nw_reader *reader;	/* over s */
 	const char *line;	/* nw_reader_line's view */
 	int *inherited;		/* nw_listen_fds's answer */
+	struct iovec iov[2];	/* two pieces of buf */
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	int ifindex;
+	struct nw_dgram dgram;	/* one datagram: buf, to the UDP socket itself */
 	nw_server *server;	/* over lfd */
 	struct nw_tcp_info info;
 	char buf[256];
@@ -172,6 +178,24 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	X(nw_addr_equal, OK(nw_addr_equal((struct sockaddr *)&f->local, f->local_len, \
 					  (struct sockaddr *)&f->remote, f->remote_len, 1)), \
 	  FAILS(nw_addr_equal((struct sockaddr *)&f->local, 0, (struct sockaddr *)&f->remote, 0, 1))) \
+	X(nw_unix_listen_type, KEEP(nw_unix_listen_type(f->fresh_path, SOCK_SEQPACKET, 0)), \
+	  FAILS(nw_unix_listen_type(f->path, SOCK_SEQPACKET, 0))) \
+	X(nw_unix_connect_type, KEEP(nw_unix_connect_type(f->path, SOCK_STREAM)), \
+	  FAILS(nw_unix_connect_type(f->fresh_path, SOCK_STREAM))) \
+	X(nw_writev, OK(nw_writev(f->p[1], f->iov, 2)), FAILS(nw_writev(f->dead_pipe, f->iov, 2))) \
+	X(nw_readv, OK(nw_readv(f->s, f->iov, 2)), FAILS(nw_readv(-1, f->iov, 2))) \
+	X(nw_set_pktinfo, OK(nw_set_pktinfo(f->udp, 1)), FAILS(nw_set_pktinfo(f->p[0], 1))) \
+	X(nw_recvfrom_to, OK(nw_recvfrom_to(f->udp, f->buf, sizeof f->buf, &f->ss, &f->sslen, \
+					    &f->to, &f->tolen, &f->ifindex)), \
+	  FAILS(nw_recvfrom_to(-1, f->buf, sizeof f->buf, &f->ss, &f->sslen, &f->to, &f->tolen, \
+			       &f->ifindex))) \
+	X(nw_sendto_from, OK(nw_sendto_from(f->udp, "x", 1, (struct sockaddr *)&f->udp_addr, \
+					    f->udp_len, NULL, 0, 0)), \
+	  FAILS(nw_sendto_from(f->dead, "x", 1, NULL, 0, NULL, 0, 0))) \
+	X(nw_recv_batch, OK(nw_recv_batch(f->udp, &f->dgram, 1, sizeof f->dgram)), \
+	  FAILS(nw_recv_batch(-1, &f->dgram, 1, sizeof f->dgram))) \
+	X(nw_send_batch, OK(nw_send_batch(f->udp, &f->dgram, 1, sizeof f->dgram)), \
+	  FAILS(nw_send_batch(-1, &f->dgram, 1, sizeof f->dgram))) \
 	X(nw_server_new, nw_server_free(OKPTR(nw_server_new(f->lfd, stop_after_one, f))), \
 	  FAILSPTR(nw_server_new(f->c, stop_after_one, f))) \
 	X(nw_server_set_model, OK(nw_server_set_model(f->server, NW_SERVER_POOL, 2)), \
@@ -242,6 +266,13 @@ static void fixture_open(struct fixture *f)
 	ck_assert_int_ge(f->file, 0);
 	n = (int)write(f->file, "file data", 9);
 	ck_assert_int_eq(n, 9);
+
+	f->iov[0] = (struct iovec){ .iov_base = f->buf, .iov_len = 2 };
+	f->iov[1] = (struct iovec){ .iov_base = f->buf + 2, .iov_len = 2 };
+	f->dgram.buf = f->buf;
+	f->dgram.size = f->dgram.len = 7;
+	memcpy(&f->dgram.peer, &f->udp_addr, f->udp_len);
+	f->dgram.peerlen = f->udp_len;
 
 	f->reader = nw_reader_new(f->s, 0);
 	ck_assert_ptr_nonnull(f->reader);
