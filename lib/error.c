@@ -46,8 +46,7 @@ static void record(const char *reason, const char *fmt, va_list ap)
 #endif
 #endif
 
-/* The text for err: thread-safe, in buf or a constant string. */
-static const char *reason_for(int err, char *buf, size_t size)
+const char *nwi_strerror(int err, char *buf, size_t size)
 {
 #if NWI_STRERROR_R_XSI
 	if (strerror_r(err, buf, size) != 0 || buf[0] == '\0')
@@ -61,7 +60,7 @@ static const char *reason_for(int err, char *buf, size_t size)
 int nwi_fail(int err, const char *fmt, ...)
 {
 	char buf[128];
-	const char *reason = reason_for(err, buf, sizeof buf);
+	const char *reason = nwi_strerror(err, buf, sizeof buf);
 	va_list ap;
 
 	va_start(ap, fmt);

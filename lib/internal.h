@@ -26,6 +26,8 @@ int nwi_fail(int err, const char *fmt, ...)
 /* As nwi_fail, but with the caller's own reason text instead of strerror. */
 int nwi_fail_text(int err, const char *text, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The text for err: thread-safe, in buf or a constant string (either strerror_r). */
+const char *nwi_strerror(int err, char *buf, size_t size);
 /* Close fd without disturbing errno (for error paths). */
 void nwi_close_keep_errno(int fd);
 /* Show a possibly NULL string in a message. */

@@ -43,7 +43,7 @@ static bool is_tcp(enum nwi_sock_kind kind)
 static int opt_fail(const struct nwi_opts_ctx *ctx, int err, const char *opt, const char *why)
 {
 	char buf[128];
-	const char *reason = why ? why : strerror_r(err, buf, sizeof buf);
+	const char *reason = why ? why : nwi_strerror(err, buf, sizeof buf);
 
 	if (ctx->arg2 == NULL)
 		return nwi_fail_text(err, reason, "%s(%s): option %s", ctx->call,
