@@ -8,10 +8,14 @@
 
 #include "config.h"
 
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #pragma GCC visibility push(default)
 #include "netwrap.h"
@@ -119,5 +123,105 @@ void nwi_sigpipe_restore(struct nwi_sigpipe *sp, bool got_epipe);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t nwi_now_ms(void);
+
+/*
+ * serve.c, serve_thread.c, serve_process.c: nw_server.
+ *
+ * serve.c is the core every model shares: the server object and its
+ * settings, the stop request, the wake pipe, accept with back-off, and the
+ * dispatch in nw_server_run.  A model is one function, nwi_run_MODEL(s),
+ * that nw_server_run calls with the server marked running and no stop seen
+ * yet; it accepts with nwi_accept_next, serves, and returns once
+ * nwi_stop_seen is true and its connections are finished (or cut off after
+ * the grace period): 0, or -1 with the message recorded.  The core then
+ * clears the stop request so the server can run again.
+ */
+
+/* One accepted connection, as a model holds it. */
+struct nwi_conn {
+	struct nwi_conn *prev, *next;	/* in nw_server.conns while a handler runs */
+	struct nw_server *srv;
+	int fd;
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct nw_server {
+	int listen_fd;
+	nw_handler handler;
+	void *arg;
+	enum nw_server_model model;
+	int workers;
+	int max_conns;
+	int grace_ms;
+
+	/*
+	 * stop_fd: an eventfd that nw_server_stop writes and nobody reads while
+	 * the server runs, so it wakes every poller; the wake pipe carries one
+	 * pid_t per ended connection (a child's pid, or 0 from a thread).
+	 */
+	int stop_fd;
+	int wake_rd, wake_wr;
+	atomic_int stopping;
+	/* Bumped when a run ends, so pool workers it left behind never accept again. */
+	atomic_uint run_gen;
+
+	pthread_mutex_t lock;	/* guards the fields below */
+	int refs;		/* the caller's, plus one per library thread */
+	bool running;
+	int active;		/* connections whose handler thread runs */
+	int live_workers;	/* pool workers not yet gone */
+	int worker_err;		/* first fatal accept error a pool worker met */
+	struct nwi_conn conns;	/* list head: connections of handler threads */
+};
+
+/* Out of descriptors or memory: wait this long before the next accept, doubling. */
+#define NWI_BACKOFF_MIN_MS 10
+#define NWI_BACKOFF_MAX_MS 500
+/* Connections accepted per wake-up before a loop looks at its other duties. */
+#define NWI_ACCEPT_BATCH 32
+/* A short poll for something known to be a few instructions from done. */
+#define NWI_EXITING_POLL_MS 2
+
+struct nwi_backoff {
+	int64_t until;		/* no accept before this time (monotonic ms) */
+	int delay_ms;		/* the last wait; 0 after a success */
+};
+
+/* Start (or double) the back-off after a shortage. */
+void nwi_backoff_hit(struct nwi_backoff *b);
+/* Milliseconds of back-off left; 0 when accepting is allowed. */
+int nwi_backoff_left(const struct nwi_backoff *b);
+/* Milliseconds until deadline, 0 once it passed, -1 for no deadline (< 0). */
+int nwi_ms_until(int64_t deadline);
+/* The shorter of two poll timeouts, where -1 means none. */
+int nwi_shorter(int a, int b);
+/* poll; EINTR is an early wake-up with nothing ready, ENOMEM is waited out. */
+int nwi_wait_fds(struct pollfd *p, nfds_t n, int timeout_ms);
+/* True once a stop was asked for; stop (may be NULL) is a polled stop_fd. */
+bool nwi_stop_seen(nw_server *s, const struct pollfd *stop);
+/* The same, looking at stop_fd now (a stop from a handler in a child). */
+bool nwi_stop_arrived(nw_server *s);
+/* Tell the run loop a connection ended (pid: the child's, or 0 for a thread). */
+void nwi_wake_run(nw_server *s, pid_t pid);
+/* Read all wake-ups; the number of records, and each pid > 0 through reap. */
+size_t nwi_drain_wake(nw_server *s, void (*reap)(void *, pid_t), void *ctx);
+/*
+ * Accept one connection into c: 1; 0 when there is none to take now (after
+ * starting a back-off if descriptors or memory ran out, or closing one that
+ * came after a stop); -1 with errno when the listener itself is broken.
+ */
+int nwi_accept_next(nw_server *s, struct nwi_conn *c, struct nwi_backoff *b);
+/* Run the user's handler on c. */
+void nwi_call_handler(nw_server *s, struct nwi_conn *c);
+/* Drop a reference taken by a library thread; true for the last. Call locked. */
+bool nwi_server_unref_locked(nw_server *s);
+/* Free the server and close its own descriptors (not the listener). */
+void nwi_server_destroy(nw_server *s);
+
+/* The models. */
+int nwi_run_threads(nw_server *s);
+int nwi_run_pool(nw_server *s);
+int nwi_run_process(nw_server *s);
 
 #endif /* NETWRAP_INTERNAL_H */

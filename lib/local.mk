@@ -27,7 +27,9 @@ lib_libnetwrap_la_SOURCES = \
 	lib/tcpinfo.c \
 	lib/fdpass.c \
 	lib/sendfile.c \
-	lib/serve.c
+	lib/serve.c \
+	lib/serve_thread.c \
+	lib/serve_process.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
