@@ -973,6 +973,12 @@ static int sh(const char *fmt, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static void remove_namespaces(void)
+{
+	sh("ip netns del %s 2>/dev/null", ns_server);
+	sh("ip netns del %s 2>/dev/null", ns_client);
+}
+
 /*
  * Two namespaces joined by a veth pair whose server end sends through a
  * 20 Mbit tbf qdisc; nothing in them reaches any other interface.
@@ -994,14 +1000,10 @@ static bool make_namespaces(void)
 	       ns_server) == 0)
 		return true;
 	fprintf(stderr, "check_serve_guard: could not set up the namespaces\n");
+	remove_namespaces();
 	return false;
 }
 
-static void remove_namespaces(void)
-{
-	sh("ip netns del %s 2>/dev/null", ns_server);
-	sh("ip netns del %s 2>/dev/null", ns_client);
-}
 
 static Suite *guard_suite(bool netns)
 {
