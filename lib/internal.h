@@ -9,10 +9,14 @@
 #include "config.h"
 
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #pragma GCC visibility push(default)
 #include "netwrap.h"
@@ -195,5 +199,209 @@ void nwi_sigpipe_restore(struct nwi_sigpipe *sp, bool got_epipe);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t nwi_now_ms(void);
+
+/*
+ * linger.c: lingering close (nw_close_graceful), and the linger set a
+ * server's loop polls so that no thread or process waits for a peer's end
+ * of file.  Usable by any model, an event loop included:
+ *  - a loop that watches fd itself calls nwi_linger_begin(fd, &budget)
+ *    once (shutdown(SHUT_WR) and a non-blocking drain), then
+ *    nwi_linger_step(fd, &budget) whenever fd is readable, until either
+ *    returns non-zero or NWI_LINGER_MS passed; then it closes fd;
+ *  - or it hands fd to a linger set with nwi_linger_add and polls
+ *    l->epfd, calling nwi_linger_service when it is readable and at the
+ *    timeout nwi_linger_service returned.
+ */
+#define NWI_LINGER_MS 2000			/* at most this long per connection */
+#define NWI_LINGER_MAX_BYTES (256 * 1024)	/* and at most this much discarded */
+
+/* 1: end of file or an error (close now); 0: wait for more; -1: budget spent. */
+int nwi_linger_begin(int fd, size_t *budget);
+int nwi_linger_step(int fd, size_t *budget);
+
+struct nwi_lingering;
+struct nwi_linger {
+	int epfd;		/* readable when a lingering connection is */
+	pthread_mutex_t lock;	/* guards the fields below; any thread may add */
+	struct nwi_lingering *head, *tail;	/* oldest first: deadline order */
+	size_t count;
+	bool open;		/* someone services the set; closed: add closes at once */
+};
+
+int nwi_linger_init(struct nwi_linger *l);
+/* Close every connection still lingering and the set's descriptors. */
+void nwi_linger_destroy(struct nwi_linger *l);
+/* In a child process of the server's: close its copies of what the set holds. */
+void nwi_linger_close_copies(struct nwi_linger *l);
+/* Start accepting connections (a run begins). */
+void nwi_linger_open(struct nwi_linger *l);
+/*
+ * Half-close fd and keep it until the peer's end of file, at most
+ * NWI_LINGER_MS and NWI_LINGER_MAX_BYTES; always takes fd (closed at once
+ * when it is done already, memory is short, or the set is not open).  True
+ * when the set was empty: the servicing loop may be asleep without a
+ * timeout and must be woken.
+ */
+bool nwi_linger_add(struct nwi_linger *l, int fd);
+/* Drain what is readable, close what is done or expired; ms to the next deadline, or -1. */
+int nwi_linger_service(struct nwi_linger *l);
+/* If nothing lingers, close the set to new connections; true then. */
+bool nwi_linger_close_if_empty(struct nwi_linger *l);
+/* Close every lingering connection now and close the set. */
+void nwi_linger_close_all(struct nwi_linger *l);
+
+/*
+ * peers.c: live connections per client IP address (IPv4-mapped IPv6 counted
+ * as IPv4; other families are not counted).  Thread-safe.
+ */
+struct nwi_peer;
+struct nwi_peers {
+	pthread_mutex_t lock;
+	struct nwi_peer **buckets;
+};
+
+int nwi_peers_init(struct nwi_peers *p);
+void nwi_peers_destroy(struct nwi_peers *p);
+/* Count one more from the peer if it has fewer than max: 1; 0 at the cap; -1 out of memory. */
+int nwi_peers_add(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len, int max);
+/* One connection from the peer ended. */
+void nwi_peers_remove(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len);
+
+/*
+ * idle.c: idle timeouts for blocking handlers.  A connection is idle when
+ * no data moved in either direction (TCP_INFO's last_data_recv and
+ * last_data_sent, counted from the handshake).
+ */
+/* SO_RCVTIMEO and SO_SNDTIMEO of idle_ms on fd, so each blocking wait is bounded. */
+int nwi_idle_arm(int fd, int idle_ms);
+/* True when the TCP connection fd moved no data for at least ms (false if not TCP). */
+bool nwi_idle_for(int fd, int ms);
+
+/*
+ * serve.c, serve_conn.c, serve_thread.c, serve_process.c: nw_server.
+ *
+ * serve.c is the core every model shares: the server object and its
+ * settings, the stop request, the wake pipe, and the dispatch in
+ * nw_server_run; serve_conn.c what every model does with a connection.
+ * A model is one function, nwi_run_MODEL(s), that nw_server_run calls with
+ * the server marked running, O_NONBLOCK set on the listener, the linger set
+ * open and no stop seen yet; it accepts with nwi_accept_next, ends each
+ * connection with nwi_conn_end, waits with nwi_server_wait (which does the
+ * linger and idle duties), and returns once nwi_stop_seen is true and its
+ * connections are finished (or cut off after the grace period): 0, or -1
+ * with the message recorded.  The core then lets lingering connections
+ * finish and clears the stop request so the server can run again.
+ */
+
+/* One accepted connection, as a model holds it. */
+struct nwi_conn {
+	struct nwi_conn *prev, *next;	/* in nw_server.conns while a handler runs */
+	struct nw_server *srv;
+	int fd;
+	bool counted;			/* in the per-peer table */
+	bool cut;			/* shut down by the server (idle, grace) */
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct nw_server {
+	int listen_fd;
+	nw_handler handler;
+	void *arg;
+	enum nw_server_model model;
+	int workers;
+	int max_conns;
+	int grace_ms;
+	int idle_ms;		/* 0: no idle timeout */
+	int max_per_peer;	/* 0: no cap per client address */
+
+	struct nwi_linger linger;	/* connections whose handler returned */
+	struct nwi_peers peers;		/* live connections per client address */
+	int64_t next_idle_check;	/* run thread only */
+
+	/*
+	 * stop_fd: an eventfd that nw_server_stop writes and nobody reads while
+	 * the server runs, so it wakes every poller; the wake pipe carries one
+	 * pid_t per ended connection (a child's pid, or 0 from a thread).
+	 */
+	int stop_fd;
+	int wake_rd, wake_wr;
+	atomic_int stopping;
+	/* Bumped when a run ends, so pool workers it left behind never accept again. */
+	atomic_uint run_gen;
+
+	pthread_mutex_t lock;	/* guards the fields below */
+	int refs;		/* the caller's, plus one per library thread */
+	bool running;
+	int active;		/* connections whose handler thread runs */
+	int live_workers;	/* pool workers not yet gone */
+	int worker_err;		/* first fatal accept error a pool worker met */
+	struct nwi_conn conns;	/* list head: connections of handler threads */
+};
+
+/* Out of descriptors or memory: wait this long before the next accept, doubling. */
+#define NWI_BACKOFF_MIN_MS 10
+#define NWI_BACKOFF_MAX_MS 500
+/* Connections accepted per wake-up before a loop looks at its other duties. */
+#define NWI_ACCEPT_BATCH 32
+/* A short poll for something known to be a few instructions from done. */
+#define NWI_EXITING_POLL_MS 2
+
+struct nwi_backoff {
+	int64_t until;		/* no accept before this time (monotonic ms) */
+	int delay_ms;		/* the last wait; 0 after a success */
+};
+
+/* Start (or double) the back-off after a shortage. */
+void nwi_backoff_hit(struct nwi_backoff *b);
+/* Milliseconds of back-off left; 0 when accepting is allowed. */
+int nwi_backoff_left(const struct nwi_backoff *b);
+/* Milliseconds until deadline, 0 once it passed, -1 for no deadline (< 0). */
+int nwi_ms_until(int64_t deadline);
+/* The shorter of two poll timeouts, where -1 means none. */
+int nwi_shorter(int a, int b);
+/* poll; EINTR is an early wake-up with nothing ready, ENOMEM is waited out. */
+int nwi_wait_fds(struct pollfd *p, nfds_t n, int timeout_ms);
+/* True once a stop was asked for; stop (may be NULL) is a polled stop_fd. */
+bool nwi_stop_seen(nw_server *s, const struct pollfd *stop);
+/* The same, looking at stop_fd now (a stop from a handler in a child). */
+bool nwi_stop_arrived(nw_server *s);
+/* Tell the run loop a connection ended (pid: the child's, or 0 for a thread). */
+void nwi_wake_run(nw_server *s, pid_t pid);
+/* Read all wake-ups; the number of records, and each pid > 0 through reap. */
+size_t nwi_drain_wake(nw_server *s, void (*reap)(void *, pid_t), void *ctx);
+/*
+ * Accept one connection into c: 1; 0 when there is none to take now (after
+ * starting a back-off if descriptors or memory ran out, or closing one that
+ * came after a stop); -1 with errno when the listener itself is broken.
+ */
+int nwi_accept_next(nw_server *s, struct nwi_conn *c, struct nwi_backoff *b);
+/* Run the user's handler on c. */
+void nwi_call_handler(nw_server *s, struct nwi_conn *c);
+/*
+ * The connection's handler is done: uncount its peer and hand fd to the
+ * linger set (closed at once when the server cut it off).  c->fd is -1 after.
+ */
+void nwi_conn_end(nw_server *s, struct nwi_conn *c);
+/* Put c on, or take it off, the server's list of live connections. */
+void nwi_conn_link(nw_server *s, struct nwi_conn *c);
+void nwi_conn_unlink(nw_server *s, struct nwi_conn *c);
+/* Shut down every live connection (the grace period is over). */
+void nwi_shutdown_conns(nw_server *s);
+/*
+ * The run thread's wait: nwi_wait_fds on p[0..n-1] (n <= 3) and the linger
+ * set, doing the server's own duties (lingering connections, cutting idle
+ * ones) before and after.  The count of p's entries with events.
+ */
+int nwi_server_wait(nw_server *s, struct pollfd *p, nfds_t n, int timeout_ms);
+/* Drop a reference taken by a library thread; true for the last. Call locked. */
+bool nwi_server_unref_locked(nw_server *s);
+/* Free the server and close its own descriptors (not the listener). */
+void nwi_server_destroy(nw_server *s);
+
+/* The models. */
+int nwi_run_threads(nw_server *s);
+int nwi_run_pool(nw_server *s);
+int nwi_run_process(nw_server *s);
 
 #endif /* NETWRAP_INTERNAL_H */

@@ -32,7 +32,13 @@ lib_libnetwrap_la_SOURCES = \
 	lib/activate.c \
 	lib/fdpass.c \
 	lib/sendfile.c \
-	lib/serve.c
+	lib/serve.c \
+	lib/serve_thread.c \
+	lib/serve_process.c \
+	lib/serve_conn.c \
+	lib/linger.c \
+	lib/peers.c \
+	lib/idle.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map $(NO_UNDEFINED_LDFLAGS) -Wl,-z,relro -Wl,-z,now

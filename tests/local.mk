@@ -187,3 +187,9 @@ TESTS += tests/batch-demo.sh
 EXTRA_DIST += tests/batch-demo.sh
 check_PROGRAMS += tests/burst-client
 tests_burst_client_LDADD = lib/libnetwrap.la
+# nw_server in front of strangers: lingering close (also across a slow veth
+# link in namespaces the suite makes, with root), idle timeouts, per-peer caps.
+check_PROGRAMS += tests/check_serve_guard
+TESTS += tests/check_serve_guard
+tests_check_serve_guard_CFLAGS = $(TEST_CFLAGS)
+tests_check_serve_guard_LDADD = $(SERVE_TEST_LIBS)
