@@ -204,6 +204,12 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	  FAILS(nw_server_set_max_conns(f->server, 0))) \
 	X(nw_server_set_grace, OK(nw_server_set_grace(f->server, 1000)), \
 	  FAILS(nw_server_set_grace(NULL, 1000))) \
+	X(nw_server_set_idle_timeout, OK(nw_server_set_idle_timeout(f->server, 1000)), \
+	  FAILS(nw_server_set_idle_timeout(f->server, -2))) \
+	X(nw_server_set_max_per_peer, OK(nw_server_set_max_per_peer(f->server, 4)), \
+	  FAILS(nw_server_set_max_per_peer(NULL, 4))) \
+	X(nw_close_graceful, (OK(nw_close_graceful(f->dead, 1000)), f->dead = -1), \
+	  FAILS(nw_close_graceful(-1, 1000))) \
 	X(nw_server_run, OK(nw_server_run(f->server)), FAILS(nw_server_run(NULL))) \
 	X(nw_server_stop, OK(nw_server_stop(f->server)), FAILS(nw_server_stop(NULL))) \
 	X(nw_server_free, nw_server_free(nw_server_new(f->lfd, stop_after_one, f)), \
