@@ -1,0 +1,491 @@
+/*
+ * conn.c - a connection of the event model: its buffers, its life from
+ * accept to close, and the nw_conn_* calls its callbacks make.
+ *
+ * Memory follows need: an idle connection holds no buffer at all.  Input
+ * is read into the loop's shared buffer and handed to on_data there; only
+ * what on_data leaves unused is copied into the connection's own buffer.
+ * Output goes straight to the kernel when nothing is queued; only what the
+ * kernel does not take is copied.  Both buffers are freed once empty.
+ *
+ * A connection's life: OPEN (callbacks run) -> CLOSING (the handler or the
+ * server closed it: queued output still goes out) -> on_close -> LINGER
+ * (FIN sent, the peer's input read and discarded until its EOF, bounded in
+ * time and bytes, so unread input never turns our close into a reset that
+ * destroys the reply) -> DEAD.  Everything happens in settle(), after each
+ * callback returns, so no callback ever sees its connection change under it.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NO_SLOT UINT32_MAX
+/* Smallest buffer a connection allocates. */
+#define MIN_BUFFER 1024
+
+struct nw_conn *nwi_conn_new(struct nwi_loop *l)
+{
+	struct nw_conn *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	c->loop = l;
+	c->fd = -1;
+	c->slot = NO_SLOT;
+	c->tlist = NWI_TL_NONE;
+	c->peerlen = sizeof c->peer;
+	return c;
+}
+
+static size_t out_pending(const struct nw_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+bool nwi_conn_quiet(const struct nw_conn *c)
+{
+	return c->state == NWI_CONN_OPEN && c->in_len == 0 && out_pending(c) == 0;
+}
+
+static void drop_output(struct nw_conn *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_off = c->out_len = c->out_cap = 0;
+}
+
+static void drop_input(struct nw_conn *c)
+{
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = 0;
+}
+
+/* A buffer of at least need bytes, keeping its contents, growing by doubling. */
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t size = *cap ? *cap : MIN_BUFFER;
+	char *bigger;
+
+	if (need <= *cap)
+		return 0;
+	while (size < need)
+		size = size * 2 > size ? size * 2 : need;
+	bigger = realloc(*buf, size);
+	if (bigger == NULL)
+		return -1;
+	*buf = bigger;
+	*cap = size;
+	return 0;
+}
+
+void nwi_conn_end(struct nw_conn *c, int err, bool hard)
+{
+	if (c->state == NWI_CONN_DEAD)
+		return;
+	if (c->state == NWI_CONN_OPEN || (c->err == 0 && c->slot != NO_SLOT))
+		c->err = err;
+	if (c->state == NWI_CONN_OPEN)
+		c->state = NWI_CONN_CLOSING;
+	if (hard)
+		c->broken = true;
+}
+
+/* The handler's part is over: free the id, then on_close. */
+static void user_end(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+
+	if (c->slot == NO_SLOT)
+		return;
+	nwi_slot_release(l, c);
+	drop_input(c);
+	if (l->ops->on_close)
+		l->ops->on_close(c, c->err);
+	c->user = NULL;
+}
+
+static void close_now(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+
+	user_end(c);
+	nwi_timer_clear(l, c);
+	/* Closing the descriptor also takes it out of the epoll set. */
+	close(c->fd);
+	c->fd = -1;
+	c->state = NWI_CONN_DEAD;
+	drop_output(c);
+	c->tnext = l->dead;
+	l->dead = c;
+	l->conns--;
+	nwi_events_conn_gone(l, c);
+}
+
+void nwi_conn_free_dead(struct nwi_loop *l)
+{
+	while (l->dead) {
+		struct nw_conn *c = l->dead;
+
+		l->dead = c->tnext;
+		free(c->in);
+		free(c);
+	}
+}
+
+/* Send what the kernel takes of buf: bytes sent, or -1 with errno (never EAGAIN). */
+static ssize_t send_some(struct nw_conn *c, const char *buf, size_t len)
+{
+	size_t sent = 0;
+
+	while (sent < len) {
+		ssize_t n = send(c->fd, buf + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		return -1;
+	}
+	if (sent > 0)
+		nwi_timer_set(c->loop, c, NWI_TL_IDLE);
+	return (ssize_t)sent;
+}
+
+ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len)
+{
+	ssize_t sent = 0;
+	size_t rest;
+
+	if (len == 0)
+		return 0;
+	if (out_pending(c) == 0) {
+		sent = send_some(c, data, len);
+		if (sent < 0) {
+			nwi_conn_end(c, errno, true);
+			return -1;
+		}
+		if ((size_t)sent == len)
+			return (ssize_t)len;
+	}
+	rest = len - (size_t)sent;
+	if (c->out_off > 0 && c->out_len + rest > c->out_cap) {
+		memmove(c->out, c->out + c->out_off, out_pending(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (reserve(&c->out, &c->out_cap, c->out_len + rest) < 0) {
+		/* Part went out already: the stream would have a hole, so it ends. */
+		if (sent > 0)
+			nwi_conn_end(c, ENOMEM, true);
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(c->out + c->out_len, (const char *)data + sent, rest);
+	c->out_len += rest;
+	return (ssize_t)len;
+}
+
+/* Hand input to on_data until it uses no more, the connection closes, or output is too high. */
+static size_t deliver(struct nw_conn *c, const char *data, size_t len)
+{
+	const struct nwi_loop *l = c->loop;
+	size_t used = 0;
+
+	while (used < len && c->state == NWI_CONN_OPEN && !c->paused) {
+		size_t k;
+
+		c->in_callback = true;
+		k = l->ops->on_data(c, data + used, len - used);
+		c->in_callback = false;
+		if (k > len - used)
+			k = len - used;
+		if (k == 0)
+			break;
+		used += k;
+		if (out_pending(c) > l->high_water)
+			c->paused = true;
+	}
+	return used;
+}
+
+/* Deliver what the connection kept, and keep what is still unused. */
+static void deliver_kept(struct nw_conn *c)
+{
+	size_t used = deliver(c, c->in, c->in_len);
+
+	if (used == c->in_len) {
+		drop_input(c);
+	} else if (used > 0) {
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+	}
+}
+
+static void read_input(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+	/* Unused input is bounded by the high-water mark too. */
+	size_t room = l->high_water > c->in_len ? l->high_water - c->in_len : 0;
+	size_t want = room < NWI_READ_SIZE ? room : NWI_READ_SIZE;
+	ssize_t n;
+
+	if (want == 0) {
+		nwi_conn_end(c, EMSGSIZE, false);
+		return;
+	}
+	do
+		n = recv(c->fd, l->rbuf, want, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			nwi_conn_end(c, errno, true);
+		return;
+	}
+	if (n == 0) {
+		/* The peer is done sending: answer what is queued, then close. */
+		c->peer_eof = true;
+		nwi_conn_end(c, 0, false);
+		return;
+	}
+	nwi_timer_set(l, c, NWI_TL_IDLE);
+	if (c->in_len == 0) {
+		size_t used = deliver(c, l->rbuf, (size_t)n);
+
+		if (used == (size_t)n || c->state != NWI_CONN_OPEN)
+			return;
+		if (reserve(&c->in, &c->in_cap, (size_t)n - used) < 0) {
+			nwi_conn_end(c, ENOMEM, true);
+			return;
+		}
+		memcpy(c->in, l->rbuf + used, (size_t)n - used);
+		c->in_len = (size_t)n - used;
+		return;
+	}
+	if (reserve(&c->in, &c->in_cap, c->in_len + (size_t)n) < 0) {
+		nwi_conn_end(c, ENOMEM, true);
+		return;
+	}
+	memcpy(c->in + c->in_len, l->rbuf, (size_t)n);
+	c->in_len += (size_t)n;
+	deliver_kept(c);
+}
+
+static void flush_output(struct nw_conn *c)
+{
+	const struct nwi_loop *l = c->loop;
+	size_t before = out_pending(c);
+	ssize_t n;
+
+	if (before == 0)
+		return;
+	n = send_some(c, c->out + c->out_off, before);
+	if (n < 0) {
+		drop_output(c);
+		nwi_conn_end(c, errno, true);
+		return;
+	}
+	c->out_off += (size_t)n;
+	if (out_pending(c) == 0)
+		drop_output(c);
+	if (before > l->low_water && out_pending(c) <= l->low_water &&
+	    c->state == NWI_CONN_OPEN && l->ops->on_drain)
+		l->ops->on_drain(c);
+}
+
+/* While lingering: read and discard until the peer's EOF. */
+static void linger_read(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+	ssize_t n;
+
+	do
+		n = recv(c->fd, l->rbuf, NWI_READ_SIZE, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->lingered += (size_t)n;
+		if (c->lingered > NWI_LINGER_BYTES)
+			c->broken = true;
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		c->broken = true;	/* EOF or an error: nothing left to wait for */
+	}
+}
+
+void nwi_conn_expire(struct nw_conn *c)
+{
+	int list = c->tlist;
+
+	nwi_timer_clear(c->loop, c);
+	/* Idle with output stuck (a peer that does not read): no point waiting for it. */
+	if (list == NWI_TL_IDLE)
+		nwi_conn_end(c, ETIMEDOUT, out_pending(c) > 0 || c->state != NWI_CONN_OPEN);
+	else
+		c->broken = true;
+	nwi_conn_settle(c);
+}
+
+void nwi_conn_event(struct nw_conn *c, uint32_t events)
+{
+	if (c->state == NWI_CONN_DEAD)
+		return;
+	if (events & EPOLLOUT)
+		flush_output(c);
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (c->state == NWI_CONN_LINGER)
+			linger_read(c);
+		else if (c->state == NWI_CONN_OPEN && !c->paused)
+			read_input(c);
+		else if (events & (EPOLLHUP | EPOLLERR))
+			nwi_conn_end(c, ECONNRESET, true);
+	}
+	nwi_conn_settle(c);
+}
+
+/* The events c waits for in its state. */
+static uint32_t wanted(const struct nw_conn *c)
+{
+	uint32_t ev = out_pending(c) ? EPOLLOUT : 0;
+
+	if (c->state == NWI_CONN_LINGER || (c->state == NWI_CONN_OPEN && !c->paused))
+		ev |= EPOLLIN;
+	return ev;
+}
+
+void nwi_conn_settle(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+
+	if (c->state == NWI_CONN_OPEN && !c->paused && out_pending(c) > l->high_water) {
+		c->paused = true;
+	} else if (c->state == NWI_CONN_OPEN && c->paused && out_pending(c) <= l->low_water) {
+		c->paused = false;
+		if (c->in_len)
+			deliver_kept(c);
+	}
+	if (c->state == NWI_CONN_OPEN && l->stopping && nwi_conn_quiet(c))
+		nwi_conn_end(c, ECANCELED, false);
+	if (c->state == NWI_CONN_CLOSING && !c->broken && out_pending(c) == 0) {
+		user_end(c);
+		/*
+		 * Unread input would make close() send a reset that destroys the
+		 * reply still in flight: send FIN, then wait for the peer's.
+		 */
+		if (c->peer_eof || shutdown(c->fd, SHUT_WR) < 0) {
+			c->broken = true;
+		} else {
+			c->state = NWI_CONN_LINGER;
+			nwi_timer_set(l, c, NWI_TL_LINGER);
+		}
+	}
+	if (c->broken) {
+		close_now(c);
+		return;
+	}
+	uint32_t want = wanted(c);
+
+	if (want != ((c->reading ? EPOLLIN : 0u) | (c->writing ? EPOLLOUT : 0u))) {
+		/* ENOMEM here leaves the old interest; the idle timer still bounds it. */
+		if (nwi_loop_ctl(l, EPOLL_CTL_MOD, c->fd, want, c) == 0) {
+			c->reading = (want & EPOLLIN) != 0;
+			c->writing = (want & EPOLLOUT) != 0;
+		}
+	}
+}
+
+int nwi_conn_open(struct nw_conn *c)
+{
+	struct nwi_loop *l = c->loop;
+
+	if (nwi_slot_take(l, c) < 0)
+		return -1;
+	if (nwi_loop_ctl(l, EPOLL_CTL_ADD, c->fd, EPOLLIN, c) < 0) {
+		int err = errno;
+
+		nwi_slot_release(l, c);
+		errno = err;
+		return -1;
+	}
+	c->reading = true;
+	l->conns++;
+	nwi_timer_set(l, c, NWI_TL_IDLE);
+	if (l->ops->on_open)
+		l->ops->on_open(c);
+	nwi_conn_settle(c);
+	return 0;
+}
+
+/* ---- the calls callbacks make ---- */
+
+ssize_t nw_conn_send(nw_conn *c, const void *data, size_t len)
+{
+	if (c == NULL || (data == NULL && len > 0))
+		return nwi_fail(EINVAL, "nw_conn_send(%zu)", len);
+	if (c->state != NWI_CONN_OPEN || c->broken)
+		return nwi_fail(EPIPE, "nw_conn_send(%d, %zu): connection closing", c->fd, len);
+	if (nwi_conn_queue(c, data, len) < 0)
+		return nwi_fail(errno, "nw_conn_send(%d, %zu)", c->fd, len);
+	return (ssize_t)len;
+}
+
+int nw_conn_close(nw_conn *c)
+{
+	if (c == NULL)
+		return nwi_fail(EINVAL, "nw_conn_close(NULL)");
+	nwi_conn_end(c, 0, false);
+	return 0;
+}
+
+const struct sockaddr *nw_conn_peer(nw_conn *c, socklen_t *len)
+{
+	if (c == NULL) {
+		nwi_fail(EINVAL, "nw_conn_peer(NULL)");
+		return NULL;
+	}
+	if (len)
+		*len = c->peerlen;
+	return (const struct sockaddr *)&c->peer;
+}
+
+int nw_conn_fd(nw_conn *c)
+{
+	if (c == NULL)
+		return nwi_fail(EINVAL, "nw_conn_fd(NULL)");
+	return c->fd;
+}
+
+uint64_t nw_conn_id(nw_conn *c)
+{
+	if (c == NULL || c->slot == NO_SLOT)
+		return 0;
+	return nwi_slot_id(c->loop, c->slot);
+}
+
+void *nw_conn_data(nw_conn *c)
+{
+	return c ? c->user : NULL;
+}
+
+void nw_conn_set_data(nw_conn *c, void *data)
+{
+	if (c)
+		c->user = data;
+}
+
+void *nw_conn_arg(nw_conn *c)
+{
+	return c ? nwi_events_arg(c->loop->ev) : NULL;
+}
+
+nw_server *nw_conn_server(nw_conn *c)
+{
+	return c ? nwi_events_server(c->loop->ev) : NULL;
+}
