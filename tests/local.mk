@@ -93,3 +93,9 @@ check_PROGRAMS += tests/check_serve_examples
 TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
+
+# The event model (NW_SERVER_EVENT): callbacks, lingering, 10,000 connections.
+check_PROGRAMS += tests/check_event
+TESTS += tests/check_event
+tests_check_event_CFLAGS = $(TEST_CFLAGS)
+tests_check_event_LDADD = $(SERVE_TEST_LIBS)
