@@ -2,11 +2,13 @@
  * echo-server - a concurrent TCP echo server on nw_server.
  *
  *   echo-server [--model process|thread|pool|event] [--workers N] [--max-conns N]
- *               [--grace MS] PORT [HOST]
+ *               [--grace MS] [--idle-timeout MS] [--max-per-peer N] PORT [HOST]
  *
  * PORT 0 picks an ephemeral port; the first line on standard output is
  * "listening on ADDR".  SIGINT or SIGTERM stops the server cleanly: it stops
  * accepting, gives running connections the grace period, and exits 0.
+ * Facing strangers, give it an idle timeout and a cap per client address:
+ * without them, a few idle connections hold every thread, process or worker.
  */
 #include <netwrap.h>
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static nw_server *server;
@@ -68,7 +71,8 @@ static int parse_int(const char *s, const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: echo-server [--model process|thread|pool|event] [--workers N]"
-			" [--max-conns N] [--grace MS] PORT [HOST]\n");
+			" [--max-conns N] [--grace MS] [--idle-timeout MS] [--max-per-peer N]"
+			" PORT [HOST]\n");
 	exit(2);
 }
 
@@ -79,10 +83,13 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "max-per-peer", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum nw_server_model model = NW_SERVER_THREAD;
-	int workers = 16, max_conns = 1024, grace_ms = 2000;
+	int workers = 16, max_conns = 1024, grace_ms = 2000, idle_ms = 0, max_per_peer = 0;
+	struct rlimit rl;
 	char addr[NW_ADDRSTRLEN];
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
@@ -90,7 +97,7 @@ int main(int argc, char **argv)
 	int opt, lfd, rc;
 	bool workers_set = false;
 
-	while ((opt = getopt_long(argc, argv, "m:w:c:g:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:w:c:g:i:p:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			if (strcmp(optarg, "process") == 0)
@@ -114,6 +121,12 @@ int main(int argc, char **argv)
 		case 'g':
 			grace_ms = parse_int(optarg, "grace period");
 			break;
+		case 'i':
+			idle_ms = parse_int(optarg, "idle timeout");
+			break;
+		case 'p':
+			max_per_peer = parse_int(optarg, "per-peer limit");
+			break;
 		default:
 			usage();
 		}
@@ -121,6 +134,11 @@ int main(int argc, char **argv)
 	if (argc - optind < 1 || argc - optind > 2)
 		usage();
 
+	/* The process model holds two descriptors per connection: room for the cap. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	lfd = nw_tcp_listen(argc - optind == 2 ? argv[optind + 1] : NULL, argv[optind], 0);
 	if (lfd < 0) {
 		fprintf(stderr, "echo-server: %s\n", nw_errmsg());
@@ -138,7 +156,9 @@ int main(int argc, char **argv)
 	}
 	if (server == NULL || nw_server_set_model(server, model, workers) < 0 ||
 	    nw_server_set_max_conns(server, max_conns) < 0 ||
-	    nw_server_set_grace(server, grace_ms) < 0) {
+	    nw_server_set_grace(server, grace_ms) < 0 ||
+	    nw_server_set_idle_timeout(server, idle_ms) < 0 ||
+	    nw_server_set_max_per_peer(server, max_per_peer) < 0) {
 		fprintf(stderr, "echo-server: %s\n", nw_errmsg());
 		return 1;
 	}

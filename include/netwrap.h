@@ -168,6 +168,8 @@ int nw_tcp_info_by_addr(const struct sockaddr *local, socklen_t local_len,
 const char *nw_tcp_state_name(enum nw_tcp_state state);
 /* Half-close: send FIN after the data written so far, keep reading. */
 int nw_shutdown_write(int fd);
+/* Half-close, discard input until the peer's EOF (at most timeout_ms), close; no RST. */
+int nw_close_graceful(int fd, int timeout_ms);
 
 /* Descriptor passing and credentials (Unix-domain sockets) */
 
@@ -206,6 +208,10 @@ int nw_server_set_model(nw_server *s, enum nw_server_model model, int workers);
 int nw_server_set_max_conns(nw_server *s, int max);
 /* How long a stop lets running handlers finish, in ms; < 0 waits for ever. */
 int nw_server_set_grace(nw_server *s, int grace_ms);
+/* End a connection whose handler is idle this long, in ms (0, the default: never). */
+int nw_server_set_idle_timeout(nw_server *s, int idle_ms);
+/* Close at once a connection from an address that has max live ones (0: no cap). */
+int nw_server_set_max_per_peer(nw_server *s, int max);
 /* Accept and serve until nw_server_stop: 0 then, -1 on failure. */
 int nw_server_run(nw_server *s);
 /* Make nw_server_run stop; async-signal-safe and thread-safe. */

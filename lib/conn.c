@@ -84,7 +84,7 @@ static int reserve(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-void nwi_conn_end(struct nw_conn *c, int err, bool hard)
+void nwi_conn_shut(struct nw_conn *c, int err, bool hard)
 {
 	if (c->state == NWI_CONN_DEAD)
 		return;
@@ -171,7 +171,7 @@ ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len)
 	if (out_pending(c) == 0) {
 		sent = send_some(c, data, len);
 		if (sent < 0) {
-			nwi_conn_end(c, errno, true);
+			nwi_conn_shut(c, errno, true);
 			return -1;
 		}
 		if ((size_t)sent == len)
@@ -186,7 +186,7 @@ ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len)
 	if (reserve(&c->out, &c->out_cap, c->out_len + rest) < 0) {
 		/* Part went out already: the stream would have a hole, so it ends. */
 		if (sent > 0)
-			nwi_conn_end(c, ENOMEM, true);
+			nwi_conn_shut(c, ENOMEM, true);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -240,7 +240,7 @@ static void read_input(struct nw_conn *c)
 	ssize_t n;
 
 	if (want == 0) {
-		nwi_conn_end(c, EMSGSIZE, false);
+		nwi_conn_shut(c, EMSGSIZE, false);
 		return;
 	}
 	do
@@ -248,13 +248,13 @@ static void read_input(struct nw_conn *c)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			nwi_conn_end(c, errno, true);
+			nwi_conn_shut(c, errno, true);
 		return;
 	}
 	if (n == 0) {
 		/* The peer is done sending: answer what is queued, then close. */
 		c->peer_eof = true;
-		nwi_conn_end(c, 0, false);
+		nwi_conn_shut(c, 0, false);
 		return;
 	}
 	nwi_timer_set(l, c, NWI_TL_IDLE);
@@ -264,7 +264,7 @@ static void read_input(struct nw_conn *c)
 		if (used == (size_t)n || c->state != NWI_CONN_OPEN)
 			return;
 		if (reserve(&c->in, &c->in_cap, (size_t)n - used) < 0) {
-			nwi_conn_end(c, ENOMEM, true);
+			nwi_conn_shut(c, ENOMEM, true);
 			return;
 		}
 		memcpy(c->in, l->rbuf + used, (size_t)n - used);
@@ -272,7 +272,7 @@ static void read_input(struct nw_conn *c)
 		return;
 	}
 	if (reserve(&c->in, &c->in_cap, c->in_len + (size_t)n) < 0) {
-		nwi_conn_end(c, ENOMEM, true);
+		nwi_conn_shut(c, ENOMEM, true);
 		return;
 	}
 	memcpy(c->in + c->in_len, l->rbuf, (size_t)n);
@@ -291,7 +291,7 @@ static void flush_output(struct nw_conn *c)
 	n = send_some(c, c->out + c->out_off, before);
 	if (n < 0) {
 		drop_output(c);
-		nwi_conn_end(c, errno, true);
+		nwi_conn_shut(c, errno, true);
 		return;
 	}
 	c->out_off += (size_t)n;
@@ -302,22 +302,11 @@ static void flush_output(struct nw_conn *c)
 		l->ops->on_drain(c);
 }
 
-/* While lingering: read and discard until the peer's EOF. */
+/* While lingering: read and discard until the peer's EOF (linger.c's drain). */
 static void linger_read(struct nw_conn *c)
 {
-	struct nwi_loop *l = c->loop;
-	ssize_t n;
-
-	do
-		n = recv(c->fd, l->rbuf, NWI_READ_SIZE, 0);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->lingered += (size_t)n;
-		if (c->lingered > NWI_LINGER_BYTES)
-			c->broken = true;
-	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		c->broken = true;	/* EOF or an error: nothing left to wait for */
-	}
+	if (nwi_linger_step(c->fd, &c->linger_budget) != 0)
+		c->broken = true;	/* EOF, an error, or too much: nothing left to wait for */
 }
 
 void nwi_conn_expire(struct nw_conn *c)
@@ -327,7 +316,7 @@ void nwi_conn_expire(struct nw_conn *c)
 	nwi_timer_clear(c->loop, c);
 	/* Idle with output stuck (a peer that does not read): no point waiting for it. */
 	if (list == NWI_TL_IDLE)
-		nwi_conn_end(c, ETIMEDOUT, out_pending(c) > 0 || c->state != NWI_CONN_OPEN);
+		nwi_conn_shut(c, ETIMEDOUT, out_pending(c) > 0 || c->state != NWI_CONN_OPEN);
 	else
 		c->broken = true;
 	nwi_conn_settle(c);
@@ -345,7 +334,7 @@ void nwi_conn_event(struct nw_conn *c, uint32_t events)
 		else if (c->state == NWI_CONN_OPEN && !c->paused)
 			read_input(c);
 		else if (events & (EPOLLHUP | EPOLLERR))
-			nwi_conn_end(c, ECONNRESET, true);
+			nwi_conn_shut(c, ECONNRESET, true);
 	}
 	nwi_conn_settle(c);
 }
@@ -372,14 +361,15 @@ void nwi_conn_settle(struct nw_conn *c)
 			deliver_kept(c);
 	}
 	if (c->state == NWI_CONN_OPEN && l->stopping && nwi_conn_quiet(c))
-		nwi_conn_end(c, ECANCELED, false);
+		nwi_conn_shut(c, ECANCELED, false);
 	if (c->state == NWI_CONN_CLOSING && !c->broken && out_pending(c) == 0) {
 		user_end(c);
 		/*
 		 * Unread input would make close() send a reset that destroys the
 		 * reply still in flight: send FIN, then wait for the peer's.
 		 */
-		if (c->peer_eof || shutdown(c->fd, SHUT_WR) < 0) {
+		c->linger_budget = NWI_LINGER_MAX_BYTES;
+		if (c->peer_eof || nwi_linger_begin(c->fd, &c->linger_budget) != 0) {
 			c->broken = true;
 		} else {
 			c->state = NWI_CONN_LINGER;
@@ -440,7 +430,7 @@ int nw_conn_close(nw_conn *c)
 {
 	if (c == NULL)
 		return nwi_fail(EINVAL, "nw_conn_close(NULL)");
-	nwi_conn_end(c, 0, false);
+	nwi_conn_shut(c, 0, false);
 	return 0;
 }
 

@@ -125,6 +125,83 @@ void nwi_sigpipe_restore(struct nwi_sigpipe *sp, bool got_epipe);
 int64_t nwi_now_ms(void);
 
 /*
+ * linger.c: lingering close (nw_close_graceful), and the linger set a
+ * server's loop polls so that no thread or process waits for a peer's end
+ * of file.  Usable by any model, an event loop included:
+ *  - a loop that watches fd itself calls nwi_linger_begin(fd, &budget)
+ *    once (shutdown(SHUT_WR) and a non-blocking drain), then
+ *    nwi_linger_step(fd, &budget) whenever fd is readable, until either
+ *    returns non-zero or NWI_LINGER_MS passed; then it closes fd;
+ *  - or it hands fd to a linger set with nwi_linger_add and polls
+ *    l->epfd, calling nwi_linger_service when it is readable and at the
+ *    timeout nwi_linger_service returned.
+ */
+#define NWI_LINGER_MS 2000			/* at most this long per connection */
+#define NWI_LINGER_MAX_BYTES (256 * 1024)	/* and at most this much discarded */
+
+/* 1: end of file or an error (close now); 0: wait for more; -1: budget spent. */
+int nwi_linger_begin(int fd, size_t *budget);
+int nwi_linger_step(int fd, size_t *budget);
+
+struct nwi_lingering;
+struct nwi_linger {
+	int epfd;		/* readable when a lingering connection is */
+	pthread_mutex_t lock;	/* guards the fields below; any thread may add */
+	struct nwi_lingering *head, *tail;	/* oldest first: deadline order */
+	size_t count;
+	bool open;		/* someone services the set; closed: add closes at once */
+};
+
+int nwi_linger_init(struct nwi_linger *l);
+/* Close every connection still lingering and the set's descriptors. */
+void nwi_linger_destroy(struct nwi_linger *l);
+/* In a child process of the server's: close its copies of what the set holds. */
+void nwi_linger_close_copies(struct nwi_linger *l);
+/* Start accepting connections (a run begins). */
+void nwi_linger_open(struct nwi_linger *l);
+/*
+ * Half-close fd and keep it until the peer's end of file, at most
+ * NWI_LINGER_MS and NWI_LINGER_MAX_BYTES; always takes fd (closed at once
+ * when it is done already, memory is short, or the set is not open).  True
+ * when the set was empty: the servicing loop may be asleep without a
+ * timeout and must be woken.
+ */
+bool nwi_linger_add(struct nwi_linger *l, int fd);
+/* Drain what is readable, close what is done or expired; ms to the next deadline, or -1. */
+int nwi_linger_service(struct nwi_linger *l);
+/* If nothing lingers, close the set to new connections; true then. */
+bool nwi_linger_close_if_empty(struct nwi_linger *l);
+/* Close every lingering connection now and close the set. */
+void nwi_linger_close_all(struct nwi_linger *l);
+
+/*
+ * peers.c: live connections per client IP address (IPv4-mapped IPv6 counted
+ * as IPv4; other families are not counted).  Thread-safe.
+ */
+struct nwi_peer;
+struct nwi_peers {
+	pthread_mutex_t lock;
+	struct nwi_peer **buckets;
+};
+
+int nwi_peers_init(struct nwi_peers *p);
+void nwi_peers_destroy(struct nwi_peers *p);
+/* Count one more from the peer if it has fewer than max: 1; 0 at the cap; -1 out of memory. */
+int nwi_peers_add(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len, int max);
+/* One connection from the peer ended. */
+void nwi_peers_remove(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len);
+
+/*
+ * idle.c: idle timeouts for blocking handlers.  A connection is idle when
+ * no data moved in either direction (TCP_INFO's last_data_recv and
+ * last_data_sent, counted from the handshake).
+ */
+/* SO_RCVTIMEO and SO_SNDTIMEO of idle_ms on fd, so each blocking wait is bounded. */
+int nwi_idle_arm(int fd, int idle_ms);
+/* True when the TCP connection fd moved no data for at least ms (false if not TCP). */
+bool nwi_idle_for(int fd, int ms);
+
+/*
  * serve.c, serve_thread.c, serve_process.c: nw_server.
  *
  * serve.c is the core every model shares: the server object and its
@@ -142,6 +219,8 @@ struct nwi_conn {
 	struct nwi_conn *prev, *next;	/* in nw_server.conns while a handler runs */
 	struct nw_server *srv;
 	int fd;
+	bool counted;			/* in the per-peer table */
+	bool cut;			/* shut down by the server (idle, grace) */
 	socklen_t peerlen;
 	struct sockaddr_storage peer;
 };
@@ -154,6 +233,12 @@ struct nw_server {
 	int workers;
 	int max_conns;
 	int grace_ms;
+	int idle_ms;		/* 0: no idle timeout */
+	int max_per_peer;	/* 0: no cap per client address */
+
+	struct nwi_linger linger;	/* connections whose handler returned */
+	struct nwi_peers peers;		/* live connections per client address */
+	int64_t next_idle_check;	/* run thread only */
 
 	/*
 	 * stop_fd: an eventfd that nw_server_stop writes and nobody reads while
@@ -215,6 +300,22 @@ size_t nwi_drain_wake(nw_server *s, void (*reap)(void *, pid_t), void *ctx);
 int nwi_accept_next(nw_server *s, struct nwi_conn *c, struct nwi_backoff *b);
 /* Run the user's handler on c. */
 void nwi_call_handler(nw_server *s, struct nwi_conn *c);
+/*
+ * The connection's handler is done: uncount its peer and hand fd to the
+ * linger set (closed at once when the server cut it off).  c->fd is -1 after.
+ */
+void nwi_conn_end(nw_server *s, struct nwi_conn *c);
+/* Put c on, or take it off, the server's list of live connections. */
+void nwi_conn_link(nw_server *s, struct nwi_conn *c);
+void nwi_conn_unlink(nw_server *s, struct nwi_conn *c);
+/* Shut down every live connection (the grace period is over). */
+void nwi_shutdown_conns(nw_server *s);
+/*
+ * The run thread's wait: nwi_wait_fds on p[0..n-1] (n <= 3) and the linger
+ * set, doing the server's own duties (lingering connections, cutting idle
+ * ones) before and after.  The count of p's entries with events.
+ */
+int nwi_server_wait(nw_server *s, struct pollfd *p, nfds_t n, int timeout_ms);
 /* Drop a reference taken by a library thread; true for the last. Call locked. */
 bool nwi_server_unref_locked(nw_server *s);
 /* Free the server and close its own descriptors (not the listener). */
@@ -236,9 +337,6 @@ int nwi_run_events(nw_server *s);	/* serve_event.c */
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* Lingering close: after our FIN, discard input this long and this much at most. */
-#define NWI_LINGER_MS 2000
-#define NWI_LINGER_BYTES (256 * 1024)
 /* Each read takes at most this much: the loop's buffer, shared by its connections. */
 #define NWI_READ_SIZE (64 * 1024)
 
@@ -261,7 +359,7 @@ struct nw_conn {
 	size_t in_len, in_cap;
 	char *out;			/* output the kernel has not taken yet: [out_off, out_len) */
 	size_t out_off, out_len, out_cap;
-	size_t lingered;		/* bytes discarded while lingering */
+	size_t linger_budget;		/* bytes left to discard while lingering */
 	int fd;
 	int err;			/* for on_close: why it ends */
 	uint32_t slot;
@@ -357,8 +455,8 @@ void nwi_conn_expire(struct nw_conn *c);
 void nwi_conn_event(struct nw_conn *c, uint32_t events);
 /* Start serving an accepted connection: slot, epoll, timers, on_open. */
 int nwi_conn_open(struct nw_conn *c);
-/* End c now for err (no more callbacks but on_close); graceful unless hard. */
-void nwi_conn_end(struct nw_conn *c, int err, bool hard);
+/* End c for err (no more callbacks but on_close); graceful unless hard. */
+void nwi_conn_shut(struct nw_conn *c, int err, bool hard);
 /* Queue data without the caller checks of nw_conn_send. */
 ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len);
 /* After anything happened to c: the next state, and its epoll interest. */
@@ -373,18 +471,6 @@ void *nwi_events_arg(const struct nwi_events *ev);
 nw_server *nwi_events_server(const struct nwi_events *ev);
 /* A connection of this loop is gone for good: cap, per-peer count, accept again. */
 void nwi_events_conn_gone(struct nwi_loop *l, struct nw_conn *c);
-
-/*
- * peers.c: live connections per client address (IPv4-mapped IPv6 counts as
- * IPv4; Unix-domain peers are not counted), for the per-peer cap.
- */
-struct nwi_peers;
-struct nwi_peers *nwi_peers_new(void);
-void nwi_peers_free(struct nwi_peers *p);
-/* Count peer: 1 counted, 0 not counted (not IP, or no memory), -1 over max. */
-int nwi_peers_take(struct nwi_peers *p, const struct sockaddr *peer, int max);
-/* Uncount a peer that nwi_peers_take counted. */
-void nwi_peers_put(struct nwi_peers *p, const struct sockaddr *peer);
 
 /* serve_event.c: the core's side of an event server. */
 void nwi_events_free(struct nwi_events *ev);

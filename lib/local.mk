@@ -30,10 +30,13 @@ lib_libnetwrap_la_SOURCES = \
 	lib/serve.c \
 	lib/serve_thread.c \
 	lib/serve_process.c \
+	lib/serve_conn.c \
+	lib/linger.c \
+	lib/peers.c \
+	lib/idle.c \
 	lib/serve_event.c \
 	lib/evloop.c \
-	lib/conn.c \
-	lib/peers.c
+	lib/conn.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now

@@ -1,8 +1,12 @@
 /*
- * peers.c - live connections per client address, for the per-peer cap
- * (nginx's limit_conn): a small chained hash table under one lock, holding
- * only addresses with a connection open, so it never grows past the number
- * of connections.
+ * peers.c - live connections counted per client IP address, for the
+ * per-peer cap (nw_server_set_max_per_peer).  IPv4-mapped IPv6 addresses
+ * count as the IPv4 address they carry, so a dual-stack listener cannot be
+ * used to double a client's share.  Peers that are not IP (Unix-domain
+ * sockets) are not counted.
+ *
+ * A chained hash table under one lock: an entry exists only while its
+ * address has a live connection, so memory follows the connections.
  */
 #include "internal.h"
 
@@ -13,50 +17,43 @@
 
 #define BUCKETS 1024
 
-struct peer {
-	struct peer *next;
-	unsigned char addr[16];		/* IPv6, or IPv4 as IPv4-mapped IPv6 */
+struct nwi_peer {
+	struct nwi_peer *next;
+	unsigned char ip[16];	/* IPv6, or IPv4-mapped */
 	int count;
 };
 
-struct nwi_peers {
-	pthread_mutex_t lock;
-	struct peer *bucket[BUCKETS];
-};
-
-struct nwi_peers *nwi_peers_new(void)
+int nwi_peers_init(struct nwi_peers *p)
 {
-	struct nwi_peers *p = calloc(1, sizeof *p);
-
-	if (p == NULL)
-		return NULL;
+	p->buckets = calloc(BUCKETS, sizeof *p->buckets);
+	if (p->buckets == NULL)
+		return -1;
 	errno = pthread_mutex_init(&p->lock, NULL);
 	if (errno) {
-		free(p);
-		return NULL;
+		free(p->buckets);
+		return -1;
 	}
-	return p;
+	return 0;
 }
 
-void nwi_peers_free(struct nwi_peers *p)
+void nwi_peers_destroy(struct nwi_peers *p)
 {
-	if (p == NULL)
-		return;
-	for (size_t i = 0; i < BUCKETS; i++)
-		while (p->bucket[i]) {
-			struct peer *next = p->bucket[i]->next;
+	for (size_t i = 0; i < BUCKETS; i++) {
+		while (p->buckets[i]) {
+			struct nwi_peer *e = p->buckets[i];
 
-			free(p->bucket[i]);
-			p->bucket[i] = next;
+			p->buckets[i] = e->next;
+			free(e);
 		}
+	}
+	free(p->buckets);
 	pthread_mutex_destroy(&p->lock);
-	free(p);
 }
 
-/* The address as 16 bytes; false for what is not IP. */
-static bool peer_key(const struct sockaddr *sa, unsigned char key[16])
+/* The peer's address as 16 bytes (IPv4 as ::ffff:a.b.c.d); false if not IP. */
+static bool peer_key(const struct sockaddr *sa, socklen_t len, unsigned char key[16])
 {
-	if (sa->sa_family == AF_INET) {
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
 		memset(key, 0, 10);
@@ -64,66 +61,71 @@ static bool peer_key(const struct sockaddr *sa, unsigned char key[16])
 		memcpy(key + 12, &in->sin_addr, 4);
 		return true;
 	}
-	if (sa->sa_family == AF_INET6) {
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 		return true;
 	}
 	return false;
 }
 
-static struct peer **find(struct nwi_peers *p, const unsigned char key[16])
+static size_t bucket_of(const unsigned char key[16])
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	struct peer **pp;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
 
 	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	for (pp = &p->bucket[h % BUCKETS]; *pp; pp = &(*pp)->next)
-		if (memcmp((*pp)->addr, key, 16) == 0)
-			break;
-	return pp;
+		h = (h ^ key[i]) * 1099511628211ULL;
+	return (size_t)(h % BUCKETS);
 }
 
-int nwi_peers_take(struct nwi_peers *p, const struct sockaddr *peer, int max)
+static struct nwi_peer **find(struct nwi_peers *p, const unsigned char key[16])
+{
+	struct nwi_peer **e = &p->buckets[bucket_of(key)];
+
+	while (*e && memcmp((*e)->ip, key, 16) != 0)
+		e = &(*e)->next;
+	return e;
+}
+
+int nwi_peers_add(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len, int max)
 {
 	unsigned char key[16];
-	struct peer **pp;
+	struct nwi_peer **e;
 	int rc = 1;
 
-	if (!peer_key(peer, key))
-		return 0;
+	if (!peer_key(sa, len, key))
+		return 1;
 	pthread_mutex_lock(&p->lock);
-	pp = find(p, key);
-	if (*pp == NULL) {
-		/* No memory to count it: serve it uncounted rather than refuse it. */
-		*pp = calloc(1, sizeof **pp);
-		if (*pp)
-			memcpy((*pp)->addr, key, 16);
-		else
-			rc = 0;
+	e = find(p, key);
+	if (*e == NULL) {
+		*e = calloc(1, sizeof **e);
+		if (*e == NULL) {
+			rc = -1;
+			goto out;
+		}
+		memcpy((*e)->ip, key, 16);
 	}
-	if (*pp && (*pp)->count >= max)
-		rc = -1;
-	else if (*pp)
-		(*pp)->count++;
+	if ((*e)->count >= max)
+		rc = 0;
+	else
+		(*e)->count++;
+out:
 	pthread_mutex_unlock(&p->lock);
 	return rc;
 }
 
-void nwi_peers_put(struct nwi_peers *p, const struct sockaddr *peer)
+void nwi_peers_remove(struct nwi_peers *p, const struct sockaddr *sa, socklen_t len)
 {
 	unsigned char key[16];
-	struct peer **pp;
+	struct nwi_peer **e, *gone = NULL;
 
-	if (!peer_key(peer, key))
+	if (!peer_key(sa, len, key))
 		return;
 	pthread_mutex_lock(&p->lock);
-	pp = find(p, key);
-	if (*pp && --(*pp)->count == 0) {
-		struct peer *gone = *pp;
-
-		*pp = gone->next;
-		free(gone);
+	e = find(p, key);
+	if (*e && --(*e)->count <= 0) {
+		gone = *e;
+		*e = gone->next;
 	}
 	pthread_mutex_unlock(&p->lock);
+	free(gone);
 }

@@ -29,71 +29,6 @@
 #define DEFAULT_MAX_CONNS 1024
 #define DEFAULT_GRACE_MS 5000
 
-void nwi_backoff_hit(struct nwi_backoff *b)
-{
-	b->delay_ms = b->delay_ms ? b->delay_ms * 2 : NWI_BACKOFF_MIN_MS;
-	if (b->delay_ms > NWI_BACKOFF_MAX_MS)
-		b->delay_ms = NWI_BACKOFF_MAX_MS;
-	b->until = nwi_now_ms() + b->delay_ms;
-}
-
-int nwi_ms_until(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - nwi_now_ms();
-	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-int nwi_backoff_left(const struct nwi_backoff *b)
-{
-	return b->until ? nwi_ms_until(b->until) : 0;
-}
-
-int nwi_shorter(int a, int b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
-/* accept errors that mean "not now": the listener is fine, resources are short. */
-static bool out_of_resources(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
-/* accept errors that cost nothing but a retry: no one waiting, or a firewall veto. */
-static bool nothing_to_accept(int err)
-{
-	return err == EAGAIN || err == EWOULDBLOCK || err == EPERM;
-}
-
-/*
- * poll, where an interrupting signal is an early wake-up with nothing ready
- * (a SIGCHLD handler installed without SA_RESTART lands here) and a kernel
- * short of memory is waited out rather than spun on.
- */
-int nwi_wait_fds(struct pollfd *p, nfds_t n, int timeout_ms)
-{
-	int rc = poll(p, n, timeout_ms);
-
-	if (rc >= 0)
-		return rc;
-	if (errno == ENOMEM) {
-		const struct timespec pause = { 0, NWI_BACKOFF_MIN_MS * 1000000L };
-
-		nanosleep(&pause, NULL);
-	}
-	for (nfds_t i = 0; i < n; i++)
-		p[i].revents = 0;
-	return 0;
-}
-
 /*
  * A readable stop_fd counts as a stop too: a handler in a child process
  * calls nw_server_stop on its own copy of the flag, and only the shared
@@ -150,6 +85,8 @@ size_t nwi_drain_wake(nw_server *s, void (*reap)(void *, pid_t), void *ctx)
 void nwi_server_destroy(nw_server *s)
 {
 	nwi_events_free(s->events);
+	nwi_linger_destroy(&s->linger);
+	nwi_peers_destroy(&s->peers);
 	close(s->stop_fd);
 	close(s->wake_rd);
 	close(s->wake_wr);
@@ -162,57 +99,11 @@ bool nwi_server_unref_locked(nw_server *s)
 	return --s->refs == 0;
 }
 
-/*
- * Whether a stop came while accept ran.  Threads of this process always set
- * the flag; a handler in a child process only writes stop_fd, so the
- * process model must look there (its fork costs far more than the poll).
- */
-static bool stopped_meanwhile(nw_server *s)
-{
-	if (s->model == NW_SERVER_PROCESS)
-		return nwi_stop_arrived(s);
-	return atomic_load(&s->stopping) != 0;
-}
-
-int nwi_accept_next(nw_server *s, struct nwi_conn *c, struct nwi_backoff *b)
-{
-	c->fd = nwi_accept(s->listen_fd, &c->peer, &c->peerlen, 0);
-	if (c->fd >= 0) {
-		b->delay_ms = 0;
-		/*
-		 * The check before accept leaves a window: a thread woken by an
-		 * earlier connection can be descheduled there while a handler
-		 * stops the server and a new client connects.  That client came
-		 * after the stop, so it is closed unserved (nw_server_new(3));
-		 * those still queued wait for the next run.
-		 */
-		if (stopped_meanwhile(s)) {
-			nwi_close_keep_errno(c->fd);
-			c->fd = -1;
-			return 0;
-		}
-		return 1;
-	}
-	if (nothing_to_accept(errno))
-		return 0;
-	if (out_of_resources(errno)) {
-		nwi_backoff_hit(b);
-		return 0;
-	}
-	return -1;
-}
-
-void nwi_call_handler(nw_server *s, struct nwi_conn *c)
-{
-	s->handler(c->fd, (const struct sockaddr *)&c->peer, c->peerlen, s->arg);
-}
-
 /* ---- the public calls ---- */
-
 
 nw_server *nw_server_new(int listen_fd, nw_handler handler, void *arg)
 {
-	int listening = 0, wake[2] = { -1, -1 };
+	int listening = 0, wake[2] = { -1, -1 }, err;
 	socklen_t len = sizeof listening;
 	nw_server *s = NULL;
 
@@ -229,18 +120,23 @@ nw_server *nw_server_new(int listen_fd, nw_handler handler, void *arg)
 		return NULL;
 	}
 	s = calloc(1, sizeof *s);
-	if (s == NULL)
-		goto fail;
-	s->stop_fd = -1;
+	if (s == NULL) {
+		nwi_fail(errno, "nw_server_new(%d)", listen_fd);
+		return NULL;
+	}
+	if (nwi_linger_init(&s->linger) < 0)
+		goto fail_linger;
+	if (nwi_peers_init(&s->peers) < 0)
+		goto fail_peers;
 	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->stop_fd < 0)
-		goto fail;
+		goto fail_stop;
 	/* Non-blocking both ends: a child must never wait on a parent that stopped reading. */
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
-		goto fail;
+		goto fail_pipe;
 	errno = pthread_mutex_init(&s->lock, NULL);
 	if (errno)
-		goto fail;
+		goto fail_mutex;
 	s->wake_rd = wake[0];
 	s->wake_wr = wake[1];
 	s->listen_fd = listen_fd;
@@ -254,14 +150,22 @@ nw_server *nw_server_new(int listen_fd, nw_handler handler, void *arg)
 	atomic_init(&s->stopping, 0);
 	atomic_init(&s->run_gen, 0);
 	return s;
-fail:
+fail_mutex:
+	nwi_close_keep_errno(wake[0]);
+	nwi_close_keep_errno(wake[1]);
+fail_pipe:
+	nwi_close_keep_errno(s->stop_fd);
+fail_stop:
+	err = errno;
+	nwi_peers_destroy(&s->peers);
+	errno = err;
+fail_peers:
+	err = errno;
+	nwi_linger_destroy(&s->linger);
+	errno = err;
+fail_linger:
 	nwi_fail(errno, "nw_server_new(%d)", listen_fd);
-	if (s) {
-		nwi_close_keep_errno(wake[0]);
-		nwi_close_keep_errno(wake[1]);
-		nwi_close_keep_errno(s->stop_fd);
-		free(s);
-	}
+	free(s);
 	return NULL;
 }
 
@@ -328,6 +232,48 @@ int nw_server_set_grace(nw_server *s, int grace_ms)
 	return 0;
 }
 
+int nw_server_set_idle_timeout(nw_server *s, int idle_ms)
+{
+	int err = idle_ms < 0 ? EINVAL : settings_lock(s);
+
+	if (err)
+		return nwi_fail(err, "nw_server_set_idle_timeout(%d)", idle_ms);
+	s->idle_ms = idle_ms;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int nw_server_set_max_per_peer(nw_server *s, int max)
+{
+	int err = max < 0 ? EINVAL : settings_lock(s);
+
+	if (err)
+		return nwi_fail(err, "nw_server_set_max_per_peer(%d)", max);
+	s->max_per_peer = max;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/*
+ * The run's connections have ended: let those still lingering finish, each
+ * within its own bound, while a stop's grace period lasts.
+ */
+static void finish_linger(nw_server *s)
+{
+	int64_t deadline = s->grace_ms < 0 ? -1 : nwi_now_ms() + s->grace_ms;
+
+	while (!nwi_linger_close_if_empty(&s->linger)) {
+		struct pollfd p = { .fd = s->wake_rd, .events = POLLIN };
+
+		if (nwi_ms_until(deadline) == 0) {
+			nwi_linger_close_all(&s->linger);
+			break;
+		}
+		nwi_server_wait(s, &p, 1, nwi_ms_until(deadline));
+		nwi_drain_wake(s, NULL, NULL);
+	}
+}
+
 /* Clear this run's stop request, so the server can run again. Keeps errno. */
 static void end_run(nw_server *s)
 {
@@ -362,16 +308,19 @@ int nw_server_run(nw_server *s)
 	/*
 	 * Readiness on a shared listener is only a hint (another worker, or
 	 * another process, may take the connection first), so accept must not
-	 * block.  The listener's own flags come back when the run ends.
+	 * block.  O_NONBLOCK belongs to the open file, which a pre-forked
+	 * server in another process may share: it is set and left set, since
+	 * clearing it at the end would make that server's accepts block.
 	 */
 	flags = fcntl(s->listen_fd, F_GETFL);
-	if (flags < 0 || fcntl(s->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+	if (flags < 0 || (!(flags & O_NONBLOCK) &&
+			  fcntl(s->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
 		rc = nwi_fail(errno, "nw_server_run(%d)", s->listen_fd);
+	} else if (atomic_load(&s->stopping)) {
+		rc = 0;		/* a stop that came before the run makes it return at once */
 	} else {
-		/* A stop that came before the run makes it return at once. */
-		if (atomic_load(&s->stopping))
-			rc = 0;
-		else if (s->model == NW_SERVER_PROCESS)
+		nwi_linger_open(&s->linger);
+		if (s->model == NW_SERVER_PROCESS)
 			rc = nwi_run_process(s);
 		else if (s->model == NW_SERVER_POOL)
 			rc = nwi_run_pool(s);
@@ -381,7 +330,7 @@ int nw_server_run(nw_server *s)
 			rc = nwi_run_threads(s);
 		int saved = errno;
 
-		fcntl(s->listen_fd, F_SETFL, flags);
+		finish_linger(s);
 		errno = saved;
 	}
 	end_run(s);

@@ -55,7 +55,7 @@ struct nwi_events {
 	const struct nwi_event_run *run;
 	atomic_int live;		/* connections open, for the cap */
 	atomic_int fatal;		/* the error that broke the listener */
-	struct nwi_peers *peers;	/* NULL: no per-peer cap */
+	struct nwi_peers *peers;	/* the server's; NULL: no per-peer cap */
 };
 
 static void events_fail(struct nwi_events *ev, int err);
@@ -151,7 +151,7 @@ static void give_back(struct nwi_events *ev, struct nw_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->peer_counted)
-		nwi_peers_put(ev->peers, (struct sockaddr *)&c->peer);
+		nwi_peers_remove(ev->peers, (struct sockaddr *)&c->peer, c->peerlen);
 	free(c);
 	atomic_fetch_sub(&ev->live, 1);
 }
@@ -191,13 +191,14 @@ static void accept_batch(struct nwi_loop *l)
 			return;
 		}
 		if (ev->peers) {
-			int counted = nwi_peers_take(ev->peers, (struct sockaddr *)&c->peer,
-						     ev->run->max_per_peer);
+			int counted = nwi_peers_add(ev->peers, (struct sockaddr *)&c->peer,
+						    c->peerlen, ev->run->max_per_peer);
 
-			if (counted < 0) {
+			if (counted == 0) {
 				give_back(ev, c);	/* over its address's cap: closed at once */
 				continue;
 			}
+			/* -1: no memory to count it; serve it uncounted rather than refuse it. */
 			c->peer_counted = counted > 0;
 		}
 		if (nwi_conn_open(c) < 0) {
@@ -213,7 +214,7 @@ void nwi_events_conn_gone(struct nwi_loop *l, struct nw_conn *c)
 	struct nwi_events *ev = l->ev;
 
 	if (c->peer_counted)
-		nwi_peers_put(ev->peers, (struct sockaddr *)&c->peer);
+		nwi_peers_remove(ev->peers, (struct sockaddr *)&c->peer, c->peerlen);
 	atomic_fetch_sub(&ev->live, 1);
 	/* A descriptor came free: an accept that ran out of them may work now. */
 	l->backoff.until = 0;
@@ -286,7 +287,7 @@ static void take_posts(struct nwi_loop *l)
 		if (c && c->state == NWI_CONN_OPEN && !c->broken) {
 			nwi_conn_queue(c, p->data, p->len);
 			if (p->flags & NW_POST_CLOSE)
-				nwi_conn_end(c, 0, false);
+				nwi_conn_shut(c, 0, false);
 			nwi_conn_settle(c);
 		}
 		free(p);
@@ -303,7 +304,7 @@ static void for_each_conn(struct nwi_loop *l, int err, bool all, bool hard)
 		struct nw_conn *c = l->slots[i].conn;
 
 		if (c && (all || nwi_conn_quiet(c))) {
-			nwi_conn_end(c, err, hard);
+			nwi_conn_shut(c, err, hard);
 			nwi_conn_settle(c);
 		}
 	}
@@ -503,7 +504,7 @@ int nwi_run_events(nw_server *s)
 	const struct nwi_event_run runv = {
 		.listen_fd = s->listen_fd, .stop_fd = s->stop_fd, .stopping = &s->stopping,
 		.max_conns = s->max_conns, .grace_ms = s->grace_ms,
-		.idle_ms = 0, .max_per_peer = 0,
+		.idle_ms = s->idle_ms, .max_per_peer = s->max_per_peer,
 	};
 	const struct nwi_event_run *run = &runv;
 	unsigned n = loop_count(s->workers);
@@ -512,14 +513,9 @@ int nwi_run_events(nw_server *s)
 	ev->run = run;
 	atomic_store(&ev->live, 0);
 	atomic_store(&ev->fatal, 0);
-	ev->peers = NULL;
-	if (run->max_per_peer > 0 && (ev->peers = nwi_peers_new()) == NULL)
+	ev->peers = run->max_per_peer > 0 ? &s->peers : NULL;
+	if (loops_start(ev, n) < 0)
 		return nwi_fail(errno, "nw_server_run(%d)", run->listen_fd);
-	if (loops_start(ev, n) < 0) {
-		err = errno;
-		nwi_peers_free(ev->peers);
-		return nwi_fail(err, "nw_server_run(%d)", run->listen_fd);
-	}
 	/* Loop 0 runs in the caller's thread: one worker costs no thread at all. */
 	for (unsigned i = 1; i < n && !err; i++) {
 		err = start_loop(&ev->loops[i]);
@@ -531,8 +527,6 @@ int nwi_run_events(nw_server *s)
 		if (ev->loops[i].started)
 			pthread_join(ev->loops[i].thread, NULL);
 	loops_end(ev);
-	nwi_peers_free(ev->peers);
-	ev->peers = NULL;
 	if (err)
 		return nwi_fail(err, "nw_server_run(%d): pthread_create", run->listen_fd);
 	err = atomic_load(&ev->fatal);

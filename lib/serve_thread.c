@@ -22,58 +22,32 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Start a detached thread with every signal blocked, so signals reach the program's threads. */
+/*
+ * Start a detached thread with the signals blocked that the program's own
+ * threads should take.  Those a fault raises in the thread itself stay
+ * unblocked: blocked, the kernel would kill the process with the default
+ * action, and the program's crash handler (or a sanitizer's report) would
+ * never run.
+ */
 static int start_detached(void *(*fn)(void *), void *arg)
 {
+	static const int synchronous[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
 	pthread_attr_t attr;
 	pthread_t tid;
-	sigset_t all, old;
+	sigset_t mask, old;
 	int err = pthread_attr_init(&attr);
 
 	if (err)
 		return err;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sigfillset(&mask);
+	for (size_t i = 0; i < sizeof synchronous / sizeof synchronous[0]; i++)
+		sigdelset(&mask, synchronous[i]);
+	pthread_sigmask(SIG_SETMASK, &mask, &old);
 	err = pthread_create(&tid, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	return err;
-}
-
-/* Thread bookkeeping: a connection is on the list while its handler may run. */
-static void conn_link(nw_server *s, struct nwi_conn *c)
-{
-	pthread_mutex_lock(&s->lock);
-	c->srv = s;
-	c->next = &s->conns;
-	c->prev = s->conns.prev;
-	s->conns.prev->next = c;
-	s->conns.prev = c;
-	s->active++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/*
- * Unlink and close under the lock, so the grace-period shutdown never hits a
- * descriptor number that another thread has reused.  Call locked.
- */
-static void conn_unlink_close_locked(nw_server *s, struct nwi_conn *c)
-{
-	c->prev->next = c->next;
-	c->next->prev = c->prev;
-	close(c->fd);
-	c->fd = -1;
-	s->active--;
-}
-
-/* The grace period is over: make every handler thread's reads and writes fail. */
-static void shutdown_conns(nw_server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	for (struct nwi_conn *c = s->conns.next; c != &s->conns; c = c->next)
-		shutdown(c->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&s->lock);
 }
 
 static int read_locked(nw_server *s, const int *field)
@@ -86,23 +60,28 @@ static int read_locked(nw_server *s, const int *field)
 	return n;
 }
 
+/* The end of the grace period of a stop seen now (-1: none). */
+static int64_t grace_deadline(const nw_server *s)
+{
+	return s->grace_ms < 0 ? -1 : nwi_now_ms() + s->grace_ms;
+}
+
 /*
  * After a stop: wait for *busy (active connections or live workers) to
- * reach 0, up to the grace period; then cut the remaining connections off.
+ * reach 0, up to the grace period's deadline; then cut the remaining
+ * connections off.
  */
-static void wait_threads(nw_server *s, const int *busy)
+static void wait_threads(nw_server *s, const int *busy, int64_t deadline)
 {
-	int64_t deadline = s->grace_ms < 0 ? -1 : nwi_now_ms() + s->grace_ms;
-
 	while (read_locked(s, busy) > 0) {
 		int left = nwi_ms_until(deadline);
 		struct pollfd p = { .fd = s->wake_rd, .events = POLLIN };
 
 		if (left == 0) {
-			shutdown_conns(s);
+			nwi_shutdown_conns(s);
 			return;
 		}
-		nwi_wait_fds(&p, 1, left);
+		nwi_server_wait(s, &p, 1, left);
 		nwi_drain_wake(s, NULL, NULL);
 	}
 }
@@ -116,8 +95,9 @@ static void *conn_thread(void *arg)
 	bool last;
 
 	nwi_call_handler(s, c);
+	nwi_conn_unlink(s, c);
+	nwi_conn_end(s, c);
 	pthread_mutex_lock(&s->lock);
-	conn_unlink_close_locked(s, c);
 	nwi_wake_run(s, 0);
 	last = nwi_server_unref_locked(s);
 	pthread_mutex_unlock(&s->lock);
@@ -165,7 +145,7 @@ static int accept_threads(nw_server *s, struct nwi_backoff *b, struct nwi_conn *
 			free(c);
 			return got < 0 ? err : 0;
 		}
-		conn_link(s, c);
+		nwi_conn_link(s, c);
 		if (conn_start(s, c) != 0) {
 			/* Keep the connection: nothing accepted is ever dropped. */
 			*pending = c;
@@ -176,10 +156,36 @@ static int accept_threads(nw_server *s, struct nwi_backoff *b, struct nwi_conn *
 	return 0;
 }
 
+/*
+ * A connection accepted before the stop but still waiting for its thread is
+ * served like the others: keep trying within the grace period.  Only when
+ * no thread can be started before it ends is the connection closed unserved.
+ */
+static void start_pending(nw_server *s, struct nwi_conn *c, struct nwi_backoff *b,
+			  int64_t deadline)
+{
+	while (conn_start(s, c) != 0) {
+		struct pollfd p = { .fd = s->wake_rd, .events = POLLIN };
+		int left = nwi_ms_until(deadline);
+
+		if (left == 0) {
+			nwi_conn_unlink(s, c);
+			c->cut = true;
+			nwi_conn_end(s, c);
+			free(c);
+			return;
+		}
+		nwi_backoff_hit(b);
+		nwi_server_wait(s, &p, 1, nwi_shorter(left, nwi_backoff_left(b)));
+		nwi_drain_wake(s, NULL, NULL);
+	}
+}
+
 int nwi_run_threads(nw_server *s)
 {
 	struct nwi_backoff b = { 0, 0 };
 	struct nwi_conn *pending = NULL;
+	int64_t deadline;
 	int err = 0;
 
 	while (!nwi_stop_seen(s, NULL) && !err) {
@@ -200,17 +206,14 @@ int nwi_run_threads(nw_server *s)
 			{ .fd = can_accept ? s->listen_fd : -1, .events = POLLIN },
 		};
 
-		if (nwi_wait_fds(p, 3, nwi_backoff_left(&b) ? nwi_backoff_left(&b) : -1) > 0 &&
+		if (nwi_server_wait(s, p, 3, nwi_backoff_left(&b) ? nwi_backoff_left(&b) : -1) > 0 &&
 		    !nwi_stop_seen(s, &p[0]) && p[2].revents)
 			err = accept_threads(s, &b, &pending);
 	}
-	if (pending) {
-		pthread_mutex_lock(&s->lock);
-		conn_unlink_close_locked(s, pending);
-		pthread_mutex_unlock(&s->lock);
-		free(pending);
-	}
-	wait_threads(s, &s->active);
+	deadline = grace_deadline(s);
+	if (pending)
+		start_pending(s, pending, &b, deadline);
+	wait_threads(s, &s->active, deadline);
 	if (err)
 		return nwi_fail(err, "nw_server_run(%d): accept", s->listen_fd);
 	return 0;
@@ -255,11 +258,10 @@ static void *pool_worker(void *arg)
 			worker_failed(s, errno);
 		if (got <= 0)
 			continue;
-		conn_link(s, &c);
+		nwi_conn_link(s, &c);
 		nwi_call_handler(s, &c);
-		pthread_mutex_lock(&s->lock);
-		conn_unlink_close_locked(s, &c);
-		pthread_mutex_unlock(&s->lock);
+		nwi_conn_unlink(s, &c);
+		nwi_conn_end(s, &c);
 	}
 	pthread_mutex_lock(&s->lock);
 	s->live_workers--;
@@ -290,13 +292,18 @@ int nwi_run_pool(nw_server *s)
 			nw_server_stop(s);
 		}
 	}
+	/* The workers serve; this thread lingers, cuts idle connections, and waits for the stop. */
 	while (!nwi_stop_seen(s, NULL)) {
-		struct pollfd p = { .fd = s->stop_fd, .events = POLLIN };
+		struct pollfd p[2] = {
+			{ .fd = s->stop_fd, .events = POLLIN },
+			{ .fd = s->wake_rd, .events = POLLIN },
+		};
 
-		nwi_wait_fds(&p, 1, -1);
-		nwi_stop_seen(s, &p);
+		nwi_server_wait(s, p, 2, -1);
+		nwi_drain_wake(s, NULL, NULL);
+		nwi_stop_seen(s, &p[0]);
 	}
-	wait_threads(s, &s->live_workers);
+	wait_threads(s, &s->live_workers, grace_deadline(s));
 	/*
 	 * Workers still in a handler after the grace period return to a loop
 	 * that checks run_gen; idle ones leave at once, and must be gone
@@ -310,8 +317,8 @@ int nwi_run_pool(nw_server *s)
 		pthread_mutex_unlock(&s->lock);
 		if (idle <= 0)
 			break;
-		shutdown_conns(s);
-		nwi_wait_fds(&p, 1, NWI_EXITING_POLL_MS);
+		nwi_shutdown_conns(s);
+		nwi_server_wait(s, &p, 1, NWI_EXITING_POLL_MS);
 		nwi_drain_wake(s, NULL, NULL);
 	}
 	pthread_mutex_lock(&s->lock);

@@ -19,6 +19,7 @@
 NW_MAN3 = \
 	man/nw_accept.3 \
 	man/nw_addr_str.3 \
+	man/nw_close_graceful.3 \
 	man/nw_errmsg.3 \
 	man/nw_mcast_join.3 \
 	man/nw_peer_cred.3 \
@@ -53,6 +54,8 @@ NW_MAN3_ALIASES = \
 	man/nw_server_free.3 \
 	man/nw_server_run.3 \
 	man/nw_server_set_grace.3 \
+	man/nw_server_set_idle_timeout.3 \
+	man/nw_server_set_max_per_peer.3 \
 	man/nw_server_set_max_conns.3 \
 	man/nw_server_set_model.3 \
 	man/nw_server_stop.3 \

@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "serveutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -577,6 +578,85 @@ START_TEST(stop_ends_a_connection_that_never_goes_quiet_after_grace)
 }
 END_TEST
 
+
+/* ---- in front of strangers: idle timeout, per-peer cap ---- */
+
+START_TEST(idle_timeout_cuts_the_silent_not_the_trickling)
+{
+	struct tserver t;
+	int silent, trickle;
+	int64_t t0;
+	char buf[8];
+
+	tserver_start(&t, &echo_ops, 1);
+	tu_assert_ok(nw_server_set_idle_timeout(t.s, 300));
+	tserver_go(&t);
+	t0 = now_ms();
+	silent = client(t.port);
+	trickle = client(t.port);
+	/* A byte every 100 ms for 1.2 s: never idle for 300 ms. */
+	for (int i = 0; i < 12; i++) {
+		send_str(trickle, "t");
+		expect_str(trickle, "t");
+		sleep_ms(100);
+	}
+	/* The silent one was closed after 300 ms (plus a margin), with a FIN. */
+	ck_assert_int_eq(read(silent, buf, sizeof buf), 0);
+	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_TIMEDOUT]), 1);
+	send_str(trickle, "still here");
+	expect_str(trickle, "still here");
+	ck_assert_int_lt(now_ms() - t0, 1200 + 300 + 1000);
+	close(silent);
+	close(trickle);
+	tserver_stop(&t);
+}
+END_TEST
+
+static int client_from(const char *ip, const char *port)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	inet_pton(AF_INET, ip, &from.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	to.sin_port = htons((uint16_t)atoi(port));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+	tu_assert_ok(nw_set_timeout(fd, 5000));
+	return fd;
+}
+
+START_TEST(per_peer_cap_closes_the_extra_ones_at_once)
+{
+	enum { CAP = 5, EXTRA = 50 };
+	struct tserver t;
+	int fds[CAP + EXTRA], other, closed = 0;
+	char buf[8];
+
+	tserver_start(&t, &echo_ops, 2);
+	tu_assert_ok(nw_server_set_max_per_peer(t.s, CAP));
+	tserver_go(&t);
+	for (int i = 0; i < CAP + EXTRA; i++)
+		fds[i] = client_from("127.0.0.2", t.port);
+	/* Another address is served at once. */
+	other = client(t.port);
+	send_str(other, "other");
+	expect_str(other, "other");
+	for (int i = 0; i < CAP + EXTRA; i++) {
+		/* Over the cap: closed (end of file), never queued. */
+		if (send(fds[i], "x", 1, MSG_NOSIGNAL) != 1 || read(fds[i], buf, 1) != 1)
+			closed++;
+	}
+	ck_assert_int_eq(closed, EXTRA);
+	ck_assert_int_eq(atomic_load(&t.sh->opened), CAP + 1);
+	for (int i = 0; i < CAP + EXTRA; i++)
+		close(fds[i]);
+	close(other);
+	tserver_stop(&t);
+}
+END_TEST
+
 /* ---- the server in a child process, for the loads ---- */
 
 struct copts {
@@ -992,6 +1072,8 @@ int main(void)
 	tcase_add_test(cb, posts_from_another_thread_reach_live_connections_only);
 	tcase_add_test(cb, stop_with_connections_open);
 	tcase_add_test(cb, stop_ends_a_connection_that_never_goes_quiet_after_grace);
+	tcase_add_test(cb, idle_timeout_cuts_the_silent_not_the_trickling);
+	tcase_add_test(cb, per_peer_cap_closes_the_extra_ones_at_once);
 	suite_add_tcase(s, cb);
 
 	tcase_set_timeout(load, 240);

@@ -84,6 +84,81 @@ START_TEST(fork_echo_server_reaps_children_and_stops_on_signal)
 }
 END_TEST
 
+/* 1: the peer closed fd within timeout_ms (end of file or reset); 0: it did not. */
+static int closed_within(int fd, int timeout_ms)
+{
+	char c;
+	ssize_t n;
+
+	nw_set_timeout(fd, timeout_ms);
+	n = read(fd, &c, 1);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+static int connect_to(const char *port)
+{
+	int fd = nw_tcp_connect("127.0.0.1", port, 5000);
+
+	ck_assert_msg(fd >= 0, "%s", nw_errmsg());
+	return fd;
+}
+
+/*
+ * --idle-timeout 500 --max-per-peer 2: a third connection is closed at
+ * once while two are served; a silent one is closed after the timeout.
+ */
+static void check_guard_options(char *const argv[])
+{
+	struct example ex = start_example(argv);
+	int a = connect_to(ex.port), b = connect_to(ex.port), extra, silent;
+	char buf[2];
+
+	ck_assert_int_eq(nw_writen(a, "a", 1), 1);
+	ck_assert_int_eq(nw_readn(a, buf, 1), 1);
+	ck_assert_int_eq(nw_writen(b, "b", 1), 1);
+	ck_assert_int_eq(nw_readn(b, buf, 1), 1);
+	extra = connect_to(ex.port);
+	ck_assert_msg(closed_within(extra, 1000), "a third connection from one address served");
+	close(extra);
+	close(a);
+	close(b);
+	/* The slots come back as the children or threads end. */
+	for (int i = 0; i < 50; i++) {
+		silent = connect_to(ex.port);
+		if (nw_writen(silent, "s", 1) == 1 && nw_set_timeout(silent, 200) == 0 &&
+		    nw_readn(silent, buf, 1) == 1)
+			break;
+		close(silent);
+		silent = -1;
+	}
+	ck_assert_msg(silent >= 0, "the per-peer count never fell");
+	ck_assert_msg(closed_within(silent, 500 + 1500), "an idle client was not closed");
+	close(silent);
+	stop_example(&ex, SIGTERM);
+}
+
+START_TEST(echo_server_idle_timeout_and_peer_cap)
+{
+	static const char *const model_names[] = { "process", "thread", "pool" };
+	char path[PATH_MAX];
+	char *argv[] = { (char *)su_example(path, "echo-server"), "--model",
+			 (char *)model_names[_i], "--idle-timeout", "500", "--max-per-peer", "2",
+			 "0", "127.0.0.1", NULL };
+
+	check_guard_options(argv);
+}
+END_TEST
+
+START_TEST(fork_echo_server_idle_timeout_and_peer_cap)
+{
+	char path[PATH_MAX];
+	char *argv[] = { (char *)su_example(path, "fork-echo-server"), "--idle-timeout", "500",
+			 "--max-per-peer", "2", "0", "127.0.0.1", NULL };
+
+	check_guard_options(argv);
+}
+END_TEST
+
 enum { UDP_CLIENTS = 50, UDP_ROUNDS = 20 };
 
 static int udp_message(char *buf, size_t size, int client, int round)
@@ -159,6 +234,8 @@ static Suite *serve_examples_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, echo_server_serves_and_stops_on_signal, 0, 6);
 	tcase_add_loop_test(tc, fork_echo_server_reaps_children_and_stops_on_signal, 0, 2);
+	tcase_add_loop_test(tc, echo_server_idle_timeout_and_peer_cap, 0, 3);
+	tcase_add_test(tc, fork_echo_server_idle_timeout_and_peer_cap);
 	tcase_add_loop_test(tc, udp_echo_concurrent_serves_many_clients_and_stops_on_signal, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -94,6 +94,13 @@ TESTS += tests/check_serve_examples
 tests_check_serve_examples_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_examples_LDADD = $(SERVE_TEST_LIBS)
 
+# nw_server in front of strangers: lingering close (also across a slow veth
+# link in namespaces the suite makes, with root), idle timeouts, per-peer caps.
+check_PROGRAMS += tests/check_serve_guard
+TESTS += tests/check_serve_guard
+tests_check_serve_guard_CFLAGS = $(TEST_CFLAGS)
+tests_check_serve_guard_LDADD = $(SERVE_TEST_LIBS)
+
 # The event model (NW_SERVER_EVENT): callbacks, lingering, 10,000 connections.
 check_PROGRAMS += tests/check_event
 TESTS += tests/check_event
