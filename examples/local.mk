@@ -34,3 +34,7 @@ examples_echo_server_LDADD = lib/libnetwrap.la
 examples_echo_load_LDADD = lib/libnetwrap.la
 examples_fork_echo_server_LDADD = lib/libnetwrap.la
 examples_udp_echo_concurrent_LDADD = lib/libnetwrap.la -lpthread
+
+# A small HTTP/1.1 server in every model (tests/http-hello.sh, make bench-http).
+noinst_PROGRAMS += examples/http-hello
+examples_http_hello_LDADD = lib/libnetwrap.la

@@ -5,6 +5,8 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
 iproute2 netbase procps valgrind clang libclang-rt-14-dev libevent-dev"
+# tests/http-hello.sh: real HTTP clients against examples/http-hello.
+PACKAGES="$PACKAGES curl python3"
 
 missing=""
 for p in $PACKAGES; do
