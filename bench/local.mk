@@ -31,3 +31,15 @@ bench-serve:
 	@exit 1
 endif
 .PHONY: bench-serve
+
+# HTTP (issue 11): wrk against examples/http-hello in each model, nginx, and
+# bench/http-floor (a bare epoll responder, the floor).  `make bench-http`;
+# bench/http-bench.sh installs wrk and nginx with apt-get when missing.
+noinst_PROGRAMS += bench/http-floor
+bench_http_floor_SOURCES = bench/http-floor.c
+bench_http_floor_LDADD = lib/libnetwrap.la -lpthread
+EXTRA_DIST += bench/http-bench.sh
+
+bench-http: examples/http-hello$(EXEEXT) bench/http-floor$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/http-bench.sh $(HTTP_BENCH_CONNS)
+.PHONY: bench-http

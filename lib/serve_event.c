@@ -127,12 +127,26 @@ static bool stop_asked(const struct nwi_events *ev)
 	return atomic_load(ev->run->stopping) != 0;
 }
 
+/*
+ * EPOLLEXCLUSIVE wakes the same waiter again and again, so left alone one
+ * loop would take nearly every connection while the other CPUs idle.  A
+ * loop holding more than its share (plus a slack, so that the listener is
+ * not added and removed at every accept) lets the others accept instead.
+ */
+static bool over_share(const struct nwi_loop *l)
+{
+	const struct nwi_events *ev = l->ev;
+	int share = atomic_load(&ev->live) / (int)ev->nloops;
+
+	return ev->nloops > 1 && l->conns > share + 1 + share / 8;
+}
+
 /* The listener in this loop's set exactly when the loop may accept. */
 static void update_listening(struct nwi_loop *l)
 {
 	struct nwi_events *ev = l->ev;
 	bool want = !l->stopping && nwi_backoff_left(&l->backoff) == 0 &&
-		    atomic_load(&ev->live) < ev->run->max_conns;
+		    atomic_load(&ev->live) < ev->run->max_conns && !over_share(l);
 
 	if (want == l->listening)
 		return;
@@ -160,7 +174,7 @@ static void accept_batch(struct nwi_loop *l)
 {
 	struct nwi_events *ev = l->ev;
 
-	for (int i = 0; i < NWI_ACCEPT_BATCH && !l->stopping; i++) {
+	for (int i = 0; i < NWI_ACCEPT_BATCH && !l->stopping && !over_share(l); i++) {
 		struct nw_conn *c;
 
 		if (atomic_fetch_add(&ev->live, 1) >= ev->run->max_conns) {
