@@ -418,6 +418,7 @@ struct nwi_loop {
 	bool listening;			/* the listener is in this loop's epoll set */
 	bool stopping;			/* a stop was seen: no more accepts */
 	struct nwi_backoff backoff;	/* after running out of descriptors or memory */
+	struct nw_conn *pending;	/* accepted, waiting for memory to be served */
 	int64_t grace_end;		/* after a stop: close the rest then (-1: never) */
 	pthread_t thread;
 	bool started;

@@ -145,7 +145,7 @@ static bool over_share(const struct nwi_loop *l)
 static void update_listening(struct nwi_loop *l)
 {
 	struct nwi_events *ev = l->ev;
-	bool want = !l->stopping && nwi_backoff_left(&l->backoff) == 0 &&
+	bool want = !l->stopping && l->pending == NULL && nwi_backoff_left(&l->backoff) == 0 &&
 		    atomic_load(&ev->live) < ev->run->max_conns && !over_share(l);
 
 	if (want == l->listening)
@@ -216,10 +216,27 @@ static void accept_batch(struct nwi_loop *l)
 			c->peer_counted = counted > 0;
 		}
 		if (nwi_conn_open(c) < 0) {
-			give_back(ev, c);
+			/* Out of memory: keep it and try again, never drop what was accepted. */
+			l->pending = c;
 			nwi_backoff_hit(&l->backoff);
 			return;
 		}
+	}
+}
+
+/* Retry the connection an earlier shortage left waiting. */
+static void open_pending(struct nwi_loop *l)
+{
+	if (l->pending == NULL || (nwi_backoff_left(&l->backoff) > 0 && !l->stopping))
+		return;
+	if (nwi_conn_open(l->pending) == 0) {
+		l->pending = NULL;
+	} else if (l->stopping) {
+		/* After a stop there is no later: it goes, as one accepted after would. */
+		give_back(l->ev, l->pending);
+		l->pending = NULL;
+	} else {
+		nwi_backoff_hit(&l->backoff);
 	}
 }
 
@@ -379,7 +396,8 @@ static void loop_run(struct nwi_loop *l)
 
 		if (!l->stopping && stop_asked(ev))
 			begin_stop(l);
-		if (l->stopping && l->conns == 0)
+		open_pending(l);
+		if (l->stopping && l->conns == 0 && l->pending == NULL)
 			break;
 		update_listening(l);
 		n = epoll_wait(l->epfd, events, MAX_EVENTS, nwi_timer_wait_ms(l, wait_cap(l)));
