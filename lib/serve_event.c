@@ -426,6 +426,8 @@ static void loop_run(struct nwi_loop *l)
 			end_grace(l);
 		nwi_conn_free_dead(l);
 	}
+	/* A stop's quiet connections may have closed just before the last look. */
+	nwi_conn_free_dead(l);
 }
 
 static void *loop_thread(void *arg)
