@@ -12,6 +12,11 @@
  * slot's generation changes whenever the slot is freed, so an id kept by
  * another thread after its connection closed matches nothing.  The slot
  * array only grows, under the loop's lock, which posting threads take too.
+ *
+ * The mailbox: a posting thread copies its message, checks the id under
+ * the loop's lock, queues it and writes the loop's eventfd; the loop takes
+ * the whole queue at once and sends each message to its connection if
+ * that connection is still open.
  */
 #include "internal.h"
 
@@ -55,9 +60,11 @@ fail:
 	return -1;
 }
 
+static struct nwi_post *take_all(struct nwi_loop *l);
+
 void nwi_loop_destroy(struct nwi_loop *l)
 {
-	struct nwi_post *p = nwi_loop_take_posts(l);
+	struct nwi_post *p = take_all(l);
 
 	while (p) {
 		struct nwi_post *next = p->next;
@@ -235,7 +242,9 @@ struct nw_conn *nwi_slot_find_locked(struct nwi_loop *l, uint64_t id)
 	return l->slots[slot].conn;
 }
 
-struct nwi_post *nwi_loop_take_posts(struct nwi_loop *l)
+/* ---- the mailbox: posts from other threads ---- */
+
+static struct nwi_post *take_all(struct nwi_loop *l)
 {
 	struct nwi_post *p;
 
@@ -245,4 +254,77 @@ struct nwi_post *nwi_loop_take_posts(struct nwi_loop *l)
 	l->posts_tail = &l->posts;
 	pthread_mutex_unlock(&l->lock);
 	return p;
+}
+
+int nwi_events_post(struct nwi_events *ev, uint64_t id, const void *data, size_t len,
+		    int flags)
+{
+	unsigned index = (unsigned)(id >> NWI_SLOT_BITS) & (NWI_MAX_LOOPS - 1);
+	struct nwi_post *p = malloc(sizeof *p + len);
+	int err = 0;
+
+	if (p == NULL)
+		return -1;
+	p->next = NULL;
+	p->id = id;
+	p->flags = flags;
+	p->len = len;
+	if (len)
+		memcpy(p->data, data, len);
+	pthread_mutex_lock(&ev->lock);
+	if (ev->loops == NULL || index >= ev->nloops) {
+		err = ENOTCONN;
+	} else {
+		struct nwi_loop *l = &ev->loops[index];
+		const uint64_t one = 1;
+		bool first;
+
+		pthread_mutex_lock(&l->lock);
+		if (nwi_slot_find_locked(l, id) == NULL) {
+			err = ENOTCONN;
+		} else {
+			first = l->posts == NULL;
+			*l->posts_tail = p;
+			l->posts_tail = &p->next;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&l->lock);
+		/* One wake-up per batch: the loop takes every post at once. */
+		if (!err && first && write(l->wake_fd, &one, sizeof one) < 0) {
+			/* EAGAIN: the counter is full, so the loop is awake anyway. */
+		}
+	}
+	pthread_mutex_unlock(&ev->lock);
+	free(p);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void nwi_loop_take_posts(struct nwi_loop *l)
+{
+	uint64_t count;
+	struct nwi_post *p;
+
+	if (read(l->wake_fd, &count, sizeof count) < 0) {
+		/* EAGAIN: a post already taken with an earlier wake-up. */
+	}
+	p = take_all(l);
+	while (p) {
+		struct nwi_post *next = p->next;
+		/* Only this thread changes the slots: no lock needed to read them. */
+		struct nw_conn *c = nwi_slot_find_locked(l, p->id);
+
+		/* A connection that closed meanwhile: the post is dropped (nw_server_post(3)). */
+		if (c && c->state == NWI_CONN_OPEN && !c->broken) {
+			nwi_conn_queue(c, p->data, p->len);
+			if (p->flags & NW_POST_CLOSE)
+				nwi_conn_shut(c, 0, false);
+			nwi_conn_settle(c);
+		}
+		free(p);
+		p = next;
+	}
 }

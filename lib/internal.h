@@ -445,8 +445,6 @@ void nwi_slot_release(struct nwi_loop *l, struct nw_conn *c);
 uint64_t nwi_slot_id(const struct nwi_loop *l, uint32_t slot);
 /* Under l->lock: the connection an id names, or NULL when it went stale. */
 struct nw_conn *nwi_slot_find_locked(struct nwi_loop *l, uint64_t id);
-/* Take every post queued for the loop (the caller frees them). */
-struct nwi_post *nwi_loop_take_posts(struct nwi_loop *l);
 
 /* conn.c */
 struct nw_conn *nwi_conn_new(struct nwi_loop *l);
@@ -473,7 +471,55 @@ nw_server *nwi_events_server(const struct nwi_events *ev);
 /* A connection of this loop is gone for good: cap, per-peer count, accept again. */
 void nwi_events_conn_gone(struct nwi_loop *l, struct nw_conn *c);
 
-/* serve_event.c: the core's side of an event server. */
+/* serve_event.c: an event server's state, from nw_server_new_events to free. */
+/* What a run uses, read from the server when it starts. */
+struct nwi_event_run {
+	int listen_fd;
+	int stop_fd;			/* readable once a stop was asked for */
+	atomic_int *stopping;
+	int max_conns;
+	int grace_ms;			/* < 0: wait for ever */
+	int idle_ms;			/* <= 0: no idle timeout */
+	int max_per_peer;		/* <= 0: no cap */
+};
+
+struct nwi_events {
+	nw_server *srv;
+	struct nw_conn_ops ops;
+	void *arg;
+	size_t high_water, low_water;
+	uint32_t gen_base;		/* ids of the next run start above the last run's */
+
+	/* This run's; posting threads look at loops under the lock. */
+	pthread_mutex_t lock;
+	struct nwi_loop *loops;
+	unsigned nloops;
+	const struct nwi_event_run *run;
+	atomic_int live;		/* connections open, for the cap */
+	atomic_int fatal;		/* the error that broke the listener */
+	struct nwi_peers *peers;	/* the server's; NULL: no per-peer cap */
+};
+
 void nwi_events_free(struct nwi_events *ev);
+/* The listener broke: the run stops and reports err. */
+void nwi_events_fail(struct nwi_events *ev, int err);
+static inline bool nwi_events_stopping(const struct nwi_events *ev)
+{
+	return atomic_load(ev->run->stopping) != 0;
+}
+
+/* serve_event_accept.c: accepting into a loop (cap, share, back-off, per-peer). */
+/* Put the listener in the loop's epoll set (tag: &l->listening) exactly when it may accept. */
+void nwi_events_update_listening(struct nwi_loop *l);
+/* The listener is readable: accept a batch. */
+void nwi_events_accept(struct nwi_loop *l);
+/* Retry the connection a shortage of memory left waiting (l->pending). */
+void nwi_events_open_pending(struct nwi_loop *l);
+
+/* evloop.c: the mailbox, from any thread; 0 or -1 with errno (ENOTCONN, ENOMEM). */
+int nwi_events_post(struct nwi_events *ev, uint64_t id, const void *data, size_t len,
+		    int flags);
+/* In the loop: send what was posted to its live connections, drop the rest. */
+void nwi_loop_take_posts(struct nwi_loop *l);
 
 #endif /* NETWRAP_INTERNAL_H */

@@ -35,6 +35,7 @@ lib_libnetwrap_la_SOURCES = \
 	lib/peers.c \
 	lib/idle.c \
 	lib/serve_event.c \
+	lib/serve_event_accept.c \
 	lib/evloop.c \
 	lib/conn.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden

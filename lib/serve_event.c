@@ -3,12 +3,9 @@
  * thread, each accepting from the shared listener and owning the
  * connections it accepted.  Nothing in a loop blocks.
  *
- * The listener sits in every loop's epoll set with EPOLLEXCLUSIVE, so a
- * new connection wakes one idle loop rather than all of them (a loop busy
- * with its own connections does not sleep in epoll_wait, so the waking
- * spreads itself over the loops that have time).  A loop takes the
- * listener out of its set while the connection cap is reached, while it
- * backs off after running out of descriptors or memory, and after a stop.
+ * serve_event_accept.c says how loops share the listener; evloop.c holds a
+ * loop's descriptors, timers, slots and mailbox; conn.c a connection's
+ * buffers and life.  This file runs the loops and stops them.
  *
  * A stop: each loop stops accepting, closes its quiet connections (nothing
  * half read, nothing queued) at once, the others as soon as they become
@@ -30,38 +27,8 @@
 #define DEFAULT_LOW_WATER 0
 #define MAX_EVENTS 256
 
-/* What a run uses, read from the server when it starts. */
-struct nwi_event_run {
-	int listen_fd;
-	int stop_fd;			/* readable once a stop was asked for */
-	atomic_int *stopping;
-	int max_conns;
-	int grace_ms;			/* < 0: wait for ever */
-	int idle_ms;			/* <= 0: no idle timeout */
-	int max_per_peer;		/* <= 0: no cap */
-};
-
-struct nwi_events {
-	nw_server *srv;
-	struct nw_conn_ops ops;
-	void *arg;
-	size_t high_water, low_water;
-	uint32_t gen_base;		/* ids of the next run start above the last run's */
-
-	/* This run's; posting threads look at loops under the lock. */
-	pthread_mutex_t lock;
-	struct nwi_loop *loops;
-	unsigned nloops;
-	const struct nwi_event_run *run;
-	atomic_int live;		/* connections open, for the cap */
-	atomic_int fatal;		/* the error that broke the listener */
-	struct nwi_peers *peers;	/* the server's; NULL: no per-peer cap */
-};
-
-static void events_fail(struct nwi_events *ev, int err);
-
 /* Tags for the descriptors in a loop's epoll set that are not connections. */
-static char tag_listen, tag_stop, tag_wake;
+static char tag_stop, tag_wake;
 
 static struct nwi_events *events_new(nw_server *s, const struct nw_conn_ops *ops,
 				  size_t ops_size, void *arg)
@@ -114,218 +81,6 @@ nw_server *nwi_events_server(const struct nwi_events *ev)
 	return ev->srv;
 }
 
-/* ---- accepting ---- */
-
-/* accept errors that mean "not now": the listener is fine, resources are short. */
-static bool out_of_resources(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
-static bool stop_asked(const struct nwi_events *ev)
-{
-	return atomic_load(ev->run->stopping) != 0;
-}
-
-/*
- * EPOLLEXCLUSIVE wakes the same waiter again and again, so left alone one
- * loop would take nearly every connection while the other CPUs idle.  A
- * loop holding more than its share (plus a slack, so that the listener is
- * not added and removed at every accept) lets the others accept instead.
- */
-static bool over_share(const struct nwi_loop *l)
-{
-	const struct nwi_events *ev = l->ev;
-	int share = atomic_load(&ev->live) / (int)ev->nloops;
-
-	return ev->nloops > 1 && l->conns > share + 1 + share / 8;
-}
-
-/* The listener in this loop's set exactly when the loop may accept. */
-static void update_listening(struct nwi_loop *l)
-{
-	struct nwi_events *ev = l->ev;
-	bool want = !l->stopping && l->pending == NULL && nwi_backoff_left(&l->backoff) == 0 &&
-		    atomic_load(&ev->live) < ev->run->max_conns && !over_share(l);
-
-	if (want == l->listening)
-		return;
-	if (want && nwi_loop_ctl(l, EPOLL_CTL_ADD, ev->run->listen_fd,
-				 EPOLLIN | EPOLLEXCLUSIVE, &tag_listen) < 0) {
-		nwi_backoff_hit(&l->backoff);
-		return;
-	}
-	if (!want)
-		nwi_loop_ctl(l, EPOLL_CTL_DEL, ev->run->listen_fd, 0, NULL);
-	l->listening = want;
-}
-
-static void give_back(struct nwi_events *ev, struct nw_conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	if (c->peer_counted)
-		nwi_peers_remove(ev->peers, (struct sockaddr *)&c->peer, c->peerlen);
-	free(c);
-	atomic_fetch_sub(&ev->live, 1);
-}
-
-static void accept_batch(struct nwi_loop *l)
-{
-	struct nwi_events *ev = l->ev;
-
-	for (int i = 0; i < NWI_ACCEPT_BATCH && !l->stopping && !over_share(l); i++) {
-		struct nw_conn *c;
-
-		if (atomic_fetch_add(&ev->live, 1) >= ev->run->max_conns) {
-			atomic_fetch_sub(&ev->live, 1);
-			return;		/* update_listening takes the listener out */
-		}
-		c = nwi_conn_new(l);
-		if (c == NULL) {
-			atomic_fetch_sub(&ev->live, 1);
-			nwi_backoff_hit(&l->backoff);
-			return;
-		}
-		c->fd = nwi_accept(ev->run->listen_fd, &c->peer, &c->peerlen, SOCK_NONBLOCK);
-		if (c->fd < 0) {
-			int err = errno;
-
-			give_back(ev, c);
-			if (out_of_resources(err))
-				nwi_backoff_hit(&l->backoff);
-			else if (err != EAGAIN && err != EWOULDBLOCK && err != EPERM)
-				events_fail(ev, err);
-			return;
-		}
-		l->backoff.delay_ms = 0;
-		/* A stop from another loop's callback: this client came after it. */
-		if (stop_asked(ev)) {
-			give_back(ev, c);
-			return;
-		}
-		if (ev->peers) {
-			int counted = nwi_peers_add(ev->peers, (struct sockaddr *)&c->peer,
-						    c->peerlen, ev->run->max_per_peer);
-
-			if (counted == 0) {
-				give_back(ev, c);	/* over its address's cap: closed at once */
-				continue;
-			}
-			/* -1: no memory to count it; serve it uncounted rather than refuse it. */
-			c->peer_counted = counted > 0;
-		}
-		if (nwi_conn_open(c) < 0) {
-			/* Out of memory: keep it and try again, never drop what was accepted. */
-			l->pending = c;
-			nwi_backoff_hit(&l->backoff);
-			return;
-		}
-	}
-}
-
-/* Retry the connection an earlier shortage left waiting. */
-static void open_pending(struct nwi_loop *l)
-{
-	if (l->pending == NULL || (nwi_backoff_left(&l->backoff) > 0 && !l->stopping))
-		return;
-	if (nwi_conn_open(l->pending) == 0) {
-		l->pending = NULL;
-	} else if (l->stopping) {
-		/* After a stop there is no later: it goes, as one accepted after would. */
-		give_back(l->ev, l->pending);
-		l->pending = NULL;
-	} else {
-		nwi_backoff_hit(&l->backoff);
-	}
-}
-
-void nwi_events_conn_gone(struct nwi_loop *l, struct nw_conn *c)
-{
-	struct nwi_events *ev = l->ev;
-
-	if (c->peer_counted)
-		nwi_peers_remove(ev->peers, (struct sockaddr *)&c->peer, c->peerlen);
-	atomic_fetch_sub(&ev->live, 1);
-	/* A descriptor came free: an accept that ran out of them may work now. */
-	l->backoff.until = 0;
-}
-
-/* ---- posts from other threads ---- */
-
-static int events_post(struct nwi_events *ev, uint64_t id, const void *data, size_t len,
-		    int flags)
-{
-	unsigned index = (unsigned)(id >> NWI_SLOT_BITS) & (NWI_MAX_LOOPS - 1);
-	struct nwi_post *p = malloc(sizeof *p + len);
-	int err = 0;
-
-	if (p == NULL)
-		return -1;
-	p->next = NULL;
-	p->id = id;
-	p->flags = flags;
-	p->len = len;
-	if (len)
-		memcpy(p->data, data, len);
-	pthread_mutex_lock(&ev->lock);
-	if (ev->loops == NULL || index >= ev->nloops) {
-		err = ENOTCONN;
-	} else {
-		struct nwi_loop *l = &ev->loops[index];
-		const uint64_t one = 1;
-		bool first;
-
-		pthread_mutex_lock(&l->lock);
-		if (nwi_slot_find_locked(l, id) == NULL) {
-			err = ENOTCONN;
-		} else {
-			first = l->posts == NULL;
-			*l->posts_tail = p;
-			l->posts_tail = &p->next;
-			p = NULL;
-		}
-		pthread_mutex_unlock(&l->lock);
-		/* One wake-up per batch: the loop takes every post at once. */
-		if (!err && first && write(l->wake_fd, &one, sizeof one) < 0) {
-			/* EAGAIN: the counter is full, so the loop is awake anyway. */
-		}
-	}
-	pthread_mutex_unlock(&ev->lock);
-	free(p);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-static void take_posts(struct nwi_loop *l)
-{
-	uint64_t count;
-	struct nwi_post *p;
-
-	if (read(l->wake_fd, &count, sizeof count) < 0) {
-		/* EAGAIN: a post already taken with an earlier wake-up. */
-	}
-	p = nwi_loop_take_posts(l);
-	while (p) {
-		struct nwi_post *next = p->next;
-		/* Only this thread changes the slots: no lock needed to read them. */
-		struct nw_conn *c = nwi_slot_find_locked(l, p->id);
-
-		/* A connection that closed meanwhile: the post is dropped (nw_server_post(3)). */
-		if (c && c->state == NWI_CONN_OPEN && !c->broken) {
-			nwi_conn_queue(c, p->data, p->len);
-			if (p->flags & NW_POST_CLOSE)
-				nwi_conn_shut(c, 0, false);
-			nwi_conn_settle(c);
-		}
-		free(p);
-		p = next;
-	}
-}
-
 /* ---- the loop ---- */
 
 /* Every connection the handler still knows: the live slots. */
@@ -352,7 +107,7 @@ static void begin_stop(struct nwi_loop *l)
 	atomic_store(ev->run->stopping, 1);
 	/* stop_fd stays readable for the other loops: it must leave this set. */
 	nwi_loop_ctl(l, EPOLL_CTL_DEL, ev->run->stop_fd, 0, NULL);
-	update_listening(l);
+	nwi_events_update_listening(l);
 	l->grace_end = grace < 0 ? -1 : l->now + grace;
 	for_each_conn(l, ECANCELED, false, false);
 }
@@ -394,12 +149,12 @@ static void loop_run(struct nwi_loop *l)
 		struct nw_conn *c;
 		int n;
 
-		if (!l->stopping && stop_asked(ev))
+		if (!l->stopping && nwi_events_stopping(ev))
 			begin_stop(l);
-		open_pending(l);
+		nwi_events_open_pending(l);
 		if (l->stopping && l->conns == 0 && l->pending == NULL)
 			break;
-		update_listening(l);
+		nwi_events_update_listening(l);
 		n = epoll_wait(l->epfd, events, MAX_EVENTS, nwi_timer_wait_ms(l, wait_cap(l)));
 		if (n < 0) {
 			/* EINTR: a signal for the program's handler; ENOMEM: wait it out. */
@@ -411,12 +166,12 @@ static void loop_run(struct nwi_loop *l)
 		for (int i = 0; i < n; i++) {
 			void *tag = events[i].data.ptr;
 
-			if (tag == &tag_listen)
-				accept_batch(l);
+			if (tag == &l->listening)
+				nwi_events_accept(l);
 			else if (tag == &tag_stop)
 				begin_stop(l);
 			else if (tag == &tag_wake)
-				take_posts(l);
+				nwi_loop_take_posts(l);
 			else
 				nwi_conn_event(tag, events[i].events);
 		}
@@ -458,8 +213,7 @@ static int start_loop(struct nwi_loop *l)
 	return err;
 }
 
-/* The listener broke: the run stops and reports err. */
-static void events_fail(struct nwi_events *ev, int err)
+void nwi_events_fail(struct nwi_events *ev, int err)
 {
 	int none = 0;
 
@@ -633,7 +387,7 @@ int nw_server_post(nw_server *s, uint64_t id, const void *data, size_t len, int 
 	if (s == NULL || s->events == NULL || (data == NULL && len > 0) ||
 	    (flags & ~NW_POST_CLOSE))
 		return nwi_fail(EINVAL, "nw_server_post(%zu, %d)", len, flags);
-	if (events_post(s->events, id, data, len, flags) < 0)
+	if (nwi_events_post(s->events, id, data, len, flags) < 0)
 		return nwi_fail(errno, "nw_server_post(%zu, %d)", len, flags);
 	return 0;
 }
