@@ -140,7 +140,12 @@ static void unlink_close(struct nwi_linger *l, struct nwi_lingering *e)
 	else
 		l->tail = e->prev;
 	l->count--;
-	/* Closing removes it from the epoll set too (no one else holds it). */
+	/*
+	 * Removed explicitly: a close drops the registration only with the
+	 * last reference to the socket, and a process model child just forked
+	 * may still hold one, which would report events for a freed entry.
+	 */
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	close(e->fd);
 	free(e);
 }

@@ -15,7 +15,9 @@
  * waitpid(-1)) can make a child vanish and its pid be reused by another
  * process, which kill() or waitpid() would then hit.  The child waits for
  * the parent's go-ahead until the pidfd is open, so the pidfd is always
- * the child's own.
+ * the child's own.  Where the kernel has no pidfds (before Linux 5.4) or a
+ * tool does not know them (valgrind 3.19), the pid is used instead; then a
+ * program that reaps children itself can make it hit the wrong process.
  *
  * The parent keeps its copy of each connection: the idle timeout and the
  * grace period cut it off from here, and when the child is gone the parent
@@ -39,7 +41,7 @@
 
 struct kid {
 	pid_t pid;
-	int pidfd;
+	int pidfd;		/* -1: no pidfds here, the pid stands in */
 	bool exiting;		/* said goodbye on the wake pipe but not reaped yet */
 	struct nwi_conn *conn;	/* the parent's copy of the connection */
 };
@@ -72,8 +74,10 @@ static bool kid_gone(const struct kid *kid, bool wait)
 	siginfo_t info;
 
 	info.si_pid = 0;
-	while (syscall(SYS_waitid, ID_PIDFD, kid->pidfd, &info,
-		       WEXITED | (wait ? 0 : WNOHANG), NULL) < 0) {
+	while ((kid->pidfd >= 0 ?
+		syscall(SYS_waitid, ID_PIDFD, kid->pidfd, &info, WEXITED | (wait ? 0 : WNOHANG),
+			NULL) :
+		waitid(P_PID, (id_t)kid->pid, &info, WEXITED | (wait ? 0 : WNOHANG))) < 0) {
 		/* ECHILD: the kernel reaped it (SIGCHLD = SIG_IGN), or the program did. */
 		if (errno != EINTR)
 			return true;
@@ -88,7 +92,8 @@ static void kids_remove(nw_server *s, struct kids *k, size_t i)
 
 	if (kid->exiting)
 		k->exiting--;
-	close(kid->pidfd);
+	if (kid->pidfd >= 0)
+		close(kid->pidfd);
 	nwi_conn_unlink(s, kid->conn);
 	nwi_conn_end(s, kid->conn);
 	free(kid->conn);
@@ -161,7 +166,8 @@ static _Noreturn void child_serve(nw_server *s, struct kids *k, struct nwi_conn 
 	for (struct nwi_conn *o = s->conns.next; o != &s->conns; o = o->next)
 		close(o->fd);
 	for (size_t i = 0; i < k->count; i++)
-		close(k->list[i].pidfd);
+		if (k->list[i].pidfd >= 0)
+			close(k->list[i].pidfd);
 	nwi_call_handler(s, c);
 	/* The reply's end of file goes out now; the parent lingers for the client's. */
 	shutdown(c->fd, SHUT_WR);
@@ -225,7 +231,7 @@ static int spawn(nw_server *s, struct kids *k, struct nwi_conn *c)
 	/* The slot go[0] frees is there for the pidfd. */
 	close(go[0]);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
+	if (pidfd < 0 && errno != ENOSYS) {
 		child_abandon(pid, go[1]);
 		return -1;
 	}
@@ -304,7 +310,10 @@ static void finish_children(nw_server *s, struct kids *k, int64_t *next_sweep,
 	}
 	nwi_shutdown_conns(s);
 	for (size_t i = 0; i < k->count; i++) {
-		syscall(SYS_pidfd_send_signal, k->list[i].pidfd, SIGKILL, NULL, 0);
+		if (k->list[i].pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, k->list[i].pidfd, SIGKILL, NULL, 0);
+		else
+			kill(k->list[i].pid, SIGKILL);
 		kid_gone(&k->list[i], true);
 	}
 	while (k->count)

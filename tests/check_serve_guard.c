@@ -32,6 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * valgrind runs every process some 30 times slower: time bounds stretch by
+ * this much there (the counts shrink too, see the idle test).
+ */
+#define SLACK (RUNNING_ON_VALGRIND ? 5 : 1)
+
 static const enum nw_server_model models[] = {
 	NW_SERVER_PROCESS, NW_SERVER_THREAD, NW_SERVER_POOL,
 };
@@ -398,23 +404,23 @@ START_TEST(linger_is_bounded_and_holds_no_worker)
 	ck_assert_int_eq(nw_writen(a, "hi\n", 3), 3);
 	ck_assert_int_eq(nw_readn(a, buf, 3), 3);
 	/* a never sends its end of file: the server's half-close arrives, then nothing. */
-	nw_set_timeout(a, 5000);
+	nw_set_timeout(a, 5000 * SLACK);
 	ck_assert_int_eq(nw_readn(a, buf, 1), 0);
 	b = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	nw_set_timeout(b, 1000);
+	nw_set_timeout(b, 1000 * SLACK);
 	ck_assert_int_eq(nw_writen(b, "hi\n", 3), 3);
 	ck_assert_msg(nw_readn(b, buf, 3) == 3, "b not served while a lingers: %s", nw_errmsg());
-	ck_assert_msg(now_ms() - start < 1500, "b waited %lld ms", (long long)(now_ms() - start));
+	ck_assert_msg(now_ms() - start < 1500 * SLACK, "b waited %lld ms", (long long)(now_ms() - start));
 	close(b);
 	/* a keeps sending; the server reads and discards until its bound, then closes. */
 	for (;;) {
 		if (send(a, "more", 4, MSG_NOSIGNAL) < 0)
 			break;
-		if (now_ms() - start > 6000)
+		if (now_ms() - start > 6000 * SLACK)
 			break;
 		sleep_ms(50);
 	}
-	ck_assert_msg(now_ms() - start >= 1500 && now_ms() - start < 5000,
+	ck_assert_msg(now_ms() - start >= 1500 && now_ms() - start < 5000 * SLACK,
 		      "lingered %lld ms, bound 2000", (long long)(now_ms() - start));
 	close(a);
 	srv_stop(&v);
@@ -472,9 +478,9 @@ START_TEST(idle_connections_do_not_starve_a_client)
 		fds[i] = connect_from("127.0.0.1", "127.0.0.1", v.port);
 	start = now_ms();
 	c = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	ck_assert_msg(echoes(c, "served", IDLE_MS + 5000), "not served: %s", nw_errmsg());
+	ck_assert_msg(echoes(c, "served", (IDLE_MS + 5000) * SLACK), "not served: %s", nw_errmsg());
 	took = now_ms() - start;
-	ck_assert_msg(took <= IDLE_MS + 1000, "served after %lld ms", (long long)took);
+	ck_assert_msg(took <= (IDLE_MS + 1000) * SLACK, "served after %lld ms", (long long)took);
 	close(c);
 	for (int i = 0; i < idle; i++)
 		close(fds[i]);
@@ -500,7 +506,7 @@ START_TEST(trickler_is_not_cut_silent_one_is)
 	/* A byte every idle_ms / 2, for four times the limit. */
 	for (int i = 0; i < 8; i++) {
 		sleep_ms(SHORT_IDLE_MS / 2);
-		ck_assert_msg(echoes(trickler, "t", 2000), "trickler cut after %lld ms",
+		ck_assert_msg(echoes(trickler, "t", 2000 * SLACK), "trickler cut after %lld ms",
 			      (long long)(now_ms() - start));
 		if (now_ms() - start < SHORT_IDLE_MS - 100)
 			ck_assert_int_eq(closed_now(silent), 0);
@@ -540,9 +546,9 @@ START_TEST(stubborn_handler_is_cut_off)
 	srv_start(&v, &o);
 	start = now_ms();
 	a = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	nw_set_timeout(a, 5000);
+	nw_set_timeout(a, 5000 * SLACK);
 	ck_assert_int_le(nw_readn(a, buf, 1), 0);
-	ck_assert_msg(now_ms() - start < 500 + 1000, "cut after %lld ms",
+	ck_assert_msg(now_ms() - start < (500 + 1000) * SLACK, "cut after %lld ms",
 		      (long long)(now_ms() - start));
 	close(a);
 	srv_stop(&v);
@@ -569,9 +575,9 @@ START_TEST(peer_cap_closes_the_extra_and_serves_others)
 		fds[i] = connect_from("127.0.0.2", "127.0.0.1", v.port);
 	/* The first CAP are served; the server closes the rest at once. */
 	for (int i = 0; i < CAP; i++)
-		ck_assert_msg(echoes(fds[i], "capped", 3000), "connection %d not served", i);
+		ck_assert_msg(echoes(fds[i], "capped", 3000 * SLACK), "connection %d not served", i);
 	start = now_ms();
-	while (now_ms() - start < 3000) {
+	while (now_ms() - start < 3000 * SLACK) {
 		open_count = 0;
 		for (int i = 0; i < CAP + EXTRA; i++)
 			open_count += !closed_now(fds[i]);
@@ -584,14 +590,14 @@ START_TEST(peer_cap_closes_the_extra_and_serves_others)
 	/* Another address is served at once. */
 	start = now_ms();
 	c = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	ck_assert(echoes(c, "other", 1000));
-	ck_assert_int_lt(now_ms() - start, 1000);
+	ck_assert(echoes(c, "other", 1000 * SLACK));
+	ck_assert_int_lt(now_ms() - start, 1000 * SLACK);
 	close(c);
 	/* The count falls as connections end. */
 	close(fds[0]);
-	sleep_ms(300);
+	sleep_ms(300 * SLACK);
 	c = connect_from("127.0.0.2", "127.0.0.1", v.port);
-	ck_assert_msg(echoes(c, "again", 3000), "a slot freed by a close is not reused");
+	ck_assert_msg(echoes(c, "again", 3000 * SLACK), "a slot freed by a close is not reused");
 	close(c);
 	for (int i = 1; i < CAP + EXTRA; i++)
 		close(fds[i]);
@@ -714,19 +720,19 @@ START_TEST(sibling_stop_leaves_shared_listener_usable)
 	first = fork_server(lfd, model, 1000);
 	/* The first is running (its listener flags set) before the second starts. */
 	c = connect_from("127.0.0.1", "127.0.0.1", port);
-	ck_assert(echoes(c, "first", 3000));
+	ck_assert(echoes(c, "first", 3000 * SLACK));
 	close(c);
 	second = fork_server(lfd, model, 1000);
 	sleep_ms(200);
 	ck_assert_int_eq(kill(first, SIGTERM), 0);
-	assert_exits_ok(first, 5000, "the first server");
+	assert_exits_ok(first, 5000 * SLACK, "the first server");
 	/* The second serves, goes back to accepting, and still stops within its grace. */
 	c = connect_from("127.0.0.1", "127.0.0.1", port);
-	ck_assert(echoes(c, "second", 3000));
+	ck_assert(echoes(c, "second", 3000 * SLACK));
 	close(c);
 	sleep_ms(200);
 	ck_assert_int_eq(kill(second, SIGTERM), 0);
-	assert_exits_ok(second, 3000, "the second server");
+	assert_exits_ok(second, 3000 * SLACK, "the second server");
 	close(lfd);
 }
 END_TEST
@@ -779,16 +785,16 @@ START_TEST(connection_waiting_for_thread_at_stop_is_served)
 	close(ready[0]);
 	c = connect_from("127.0.0.1", "127.0.0.1", port);
 	ck_assert_int_eq(nw_writen(c, "ping", 4), 4);
-	sleep_ms(300);		/* accepted; its thread or process cannot start */
+	sleep_ms(300 * SLACK);	/* accepted; its thread or process cannot start */
 	ck_assert_int_eq(closed_now(c), 0);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	sleep_ms(200);
 	ck_assert_int_eq(kill(pid, SIGUSR2), 0);	/* now it can */
-	nw_set_timeout(c, 4000);
+	nw_set_timeout(c, 4000 * SLACK);
 	ck_assert_msg(nw_readn(c, buf, 4) == 4 && memcmp(buf, "ping", 4) == 0,
 		      "accepted before the stop, not served: %s", nw_errmsg());
 	close(c);
-	assert_exits_ok(pid, 5000, "the server");
+	assert_exits_ok(pid, 5000 * SLACK, "the server");
 	close(lfd);
 }
 END_TEST
@@ -974,7 +980,9 @@ static Suite *guard_suite(bool netns)
 	tcase_add_loop_test(defects, server_threads_leave_fault_signals_unblocked, 0, 2);
 	tcase_add_loop_test(defects, sibling_stop_leaves_shared_listener_usable, 0, 2);
 	tcase_add_loop_test(defects, connection_waiting_for_thread_at_stop_is_served, 0, 2);
-	tcase_add_test(defects, process_model_never_touches_a_reused_pid);
+	/* valgrind 3.19 knows no pidfd_open: the server falls back to pids there. */
+	if (!RUNNING_ON_VALGRIND)
+		tcase_add_test(defects, process_model_never_touches_a_reused_pid);
 	suite_add_tcase(s, defects);
 	return s;
 }
