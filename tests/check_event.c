@@ -254,13 +254,20 @@ START_TEST(connections_are_cloexec_nonblocking_and_know_their_peer)
 						.on_close = count_close };
 	struct tserver t;
 	int before = tu_count_fds(), fd;
+	bool was_open[256];
 
+	for (int i = 0; i < 256; i++)
+		was_open[i] = fcntl(i, F_GETFD) >= 0;
 	tserver_start(&t, &ops, _i + 1);
 	tserver_go(&t);
 	fd = client(t.port);
 	send_str(fd, "ping");
 	expect_str(fd, "ping");
 	ck_assert_int_eq(atomic_load(&fd_flags_ok), 1);
+	/* Every descriptor the server made (loops, eventfds, connections) is close-on-exec. */
+	for (int i = 0; i < 256; i++)
+		if (!was_open[i] && fcntl(i, F_GETFD) >= 0)
+			ck_assert_msg(tu_cloexec(i), "descriptor %d is not close-on-exec", i);
 	close(fd);
 	ck_assert(wait_for(&t.sh->closed, 1, 5000));
 	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_CLEAN]), 1);
@@ -578,6 +585,45 @@ START_TEST(stop_ends_a_connection_that_never_goes_quiet_after_grace)
 }
 END_TEST
 
+
+
+/* Answers every byte with 1 MiB: a peer that resets meets a send in progress. */
+static size_t flood_data(nw_conn *c, const char *data, size_t len)
+{
+	static char big[1 << 20];
+
+	(void)data;
+	/* A careless handler: it does not stop at the first failed send. */
+	for (size_t i = 0; i < len; i++)
+		nw_conn_send(c, big, sizeof big);
+	return len;
+}
+
+START_TEST(a_peer_that_resets_raises_no_sigpipe)
+{
+	static const struct nw_conn_ops ops = { .on_data = flood_data, .on_close = count_close };
+	struct tserver t;
+
+	/* The default disposition: a SIGPIPE would end this test process. */
+	signal(SIGPIPE, SIG_DFL);
+	tserver_start(&t, &ops, 1);
+	tserver_go(&t);
+	for (int i = 0; i < 5; i++) {
+		int fd = client(t.port);
+		char buf[4096];
+
+		send_str(fd, "g");
+		ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+		send_str(fd, "go");
+		/* Close with unread data and SO_LINGER 0: a reset. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 }, sizeof(struct linger));
+		close(fd);
+	}
+	ck_assert(wait_for(&t.sh->closed, 5, 5000));
+	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_RESET]), 5);
+	tserver_stop(&t);
+}
+END_TEST
 
 /* ---- in front of strangers: idle timeout, per-peer cap ---- */
 
@@ -1072,6 +1118,7 @@ int main(void)
 	tcase_add_test(cb, posts_from_another_thread_reach_live_connections_only);
 	tcase_add_test(cb, stop_with_connections_open);
 	tcase_add_test(cb, stop_ends_a_connection_that_never_goes_quiet_after_grace);
+	tcase_add_test(cb, a_peer_that_resets_raises_no_sigpipe);
 	tcase_add_test(cb, idle_timeout_cuts_the_silent_not_the_trickling);
 	tcase_add_test(cb, per_peer_cap_closes_the_extra_ones_at_once);
 	suite_add_tcase(s, cb);
