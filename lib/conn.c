@@ -116,7 +116,12 @@ static void close_now(struct nw_conn *c)
 
 	user_end(c);
 	nwi_timer_clear(l, c);
-	/* Closing the descriptor also takes it out of the epoll set. */
+	/*
+	 * Out of the epoll set first: close() alone leaves the registration
+	 * alive while a forked child still holds a copy of the descriptor, and
+	 * its events would then name a freed connection.
+	 */
+	nwi_loop_ctl(l, EPOLL_CTL_DEL, c->fd, 0, NULL);
 	close(c->fd);
 	c->fd = -1;
 	c->state = NWI_CONN_DEAD;
