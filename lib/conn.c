@@ -179,8 +179,12 @@ ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len)
 			nwi_conn_shut(c, errno, true);
 			return -1;
 		}
-		if ((size_t)sent == len)
+		if ((size_t)sent == len) {
+			/* All taken at once: a producer may send more right away. */
+			c->drain_due = c->loop->ops->on_drain != NULL &&
+				       out_pending(c) <= c->loop->low_water;
 			return (ssize_t)len;
+		}
 	}
 	rest = len - (size_t)sent;
 	if (c->out_off > 0 && c->out_len + rest > c->out_cap) {
@@ -302,9 +306,8 @@ static void flush_output(struct nw_conn *c)
 	c->out_off += (size_t)n;
 	if (out_pending(c) == 0)
 		drop_output(c);
-	if (before > l->low_water && out_pending(c) <= l->low_water &&
-	    c->state == NWI_CONN_OPEN && l->ops->on_drain)
-		l->ops->on_drain(c);
+	if (before > l->low_water && out_pending(c) <= l->low_water)
+		c->drain_due = l->ops->on_drain != NULL;
 }
 
 /* While lingering: read and discard until the peer's EOF (linger.c's drain). */
@@ -331,8 +334,14 @@ void nwi_conn_event(struct nw_conn *c, uint32_t events)
 {
 	if (c->state == NWI_CONN_DEAD)
 		return;
-	if (events & EPOLLOUT)
+	if (events & EPOLLOUT) {
 		flush_output(c);
+		if (c->drain_due && c->state == NWI_CONN_OPEN &&
+		    out_pending(c) <= c->loop->low_water) {
+			c->drain_due = false;
+			c->loop->ops->on_drain(c);
+		}
+	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		if (c->state == NWI_CONN_LINGER)
 			linger_read(c);
@@ -347,7 +356,8 @@ void nwi_conn_event(struct nw_conn *c, uint32_t events)
 /* The events c waits for in its state. */
 static uint32_t wanted(const struct nw_conn *c)
 {
-	uint32_t ev = out_pending(c) ? EPOLLOUT : 0;
+	/* A due on_drain waits for a writable event, so other connections get their turn. */
+	uint32_t ev = out_pending(c) || (c->drain_due && c->state == NWI_CONN_OPEN) ? EPOLLOUT : 0;
 
 	if (c->state == NWI_CONN_LINGER || (c->state == NWI_CONN_OPEN && !c->paused))
 		ev |= EPOLLIN;

@@ -371,6 +371,7 @@ struct nw_conn {
 	bool in_callback;		/* on_data runs: close takes effect after it */
 	bool peer_counted;		/* counted in the per-peer table */
 	bool broken;			/* cannot send any more: close without lingering */
+	bool drain_due;			/* on_drain to call at the next writable event */
 	socklen_t peerlen;
 	struct sockaddr_storage peer;
 };
