@@ -5,7 +5,8 @@
 # off) and against bench/http-floor (a bare epoll responder: the floor),
 # all in one run, each in turn on loopback.  Prints a table of requests
 # per second with the ratio to nginx in brackets, and the event model's
-# ratio to the floor.  Installs wrk and nginx with apt-get when missing.
+# ratio to the floor.  bench/bench-deps.sh installs wrk and nginx (and
+# libevent, for bench-serve) with apt-get when missing.
 #
 #   bench/http-bench.sh [CONNS...]      (default: 100 1000)
 #   BENCH_SECONDS=5 to change wrk's duration.
@@ -14,16 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-5}
 conns=${*:-100 1000}
 
-need=""
-command -v wrk >/dev/null 2>&1 || need="$need wrk"
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$need nginx-light"
-if [ -n "$need" ]; then
-	as_root=""
-	[ "$(id -u)" -eq 0 ] || as_root=sudo
-	echo "http-bench: installing:$need" >&2
-	$as_root apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $need
-fi
+"$(dirname "$0")/bench-deps.sh"
 nginx=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 [ -x examples/http-hello ] && [ -x bench/http-floor ] ||
 	{ echo "http-bench: build first (make bench-http does)" >&2; exit 1; }
@@ -76,7 +68,7 @@ http {
 	}
 }
 CONF
-	"$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>"$tmp/err" &
+	"$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	for _ in $(seq 100); do
 		curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0

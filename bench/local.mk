@@ -27,7 +27,7 @@ bench-serve: bench/serve-bench$(EXEEXT)
 	bench/serve-bench $(SERVE_BENCH_FLAGS)
 else
 bench-serve:
-	@echo "bench-serve: needs libevent (Debian: libevent-dev), which configure did not find" >&2
+	@echo "bench-serve: needs libevent (bench/bench-deps.sh installs it; then run configure again)" >&2
 	@exit 1
 endif
 .PHONY: bench-serve
@@ -38,7 +38,7 @@ endif
 noinst_PROGRAMS += bench/http-floor
 bench_http_floor_SOURCES = bench/http-floor.c
 bench_http_floor_LDADD = lib/libnetwrap.la -lpthread
-EXTRA_DIST += bench/http-bench.sh
+EXTRA_DIST += bench/http-bench.sh bench/bench-deps.sh
 
 bench-http: examples/http-hello$(EXEEXT) bench/http-floor$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/http-bench.sh $(HTTP_BENCH_CONNS)
