@@ -202,16 +202,19 @@ int nwi_idle_arm(int fd, int idle_ms);
 bool nwi_idle_for(int fd, int ms);
 
 /*
- * serve.c, serve_thread.c, serve_process.c: nw_server.
+ * serve.c, serve_conn.c, serve_thread.c, serve_process.c: nw_server.
  *
  * serve.c is the core every model shares: the server object and its
- * settings, the stop request, the wake pipe, accept with back-off, and the
- * dispatch in nw_server_run.  A model is one function, nwi_run_MODEL(s),
- * that nw_server_run calls with the server marked running and no stop seen
- * yet; it accepts with nwi_accept_next, serves, and returns once
- * nwi_stop_seen is true and its connections are finished (or cut off after
- * the grace period): 0, or -1 with the message recorded.  The core then
- * clears the stop request so the server can run again.
+ * settings, the stop request, the wake pipe, and the dispatch in
+ * nw_server_run; serve_conn.c what every model does with a connection.
+ * A model is one function, nwi_run_MODEL(s), that nw_server_run calls with
+ * the server marked running, O_NONBLOCK set on the listener, the linger set
+ * open and no stop seen yet; it accepts with nwi_accept_next, ends each
+ * connection with nwi_conn_end, waits with nwi_server_wait (which does the
+ * linger and idle duties), and returns once nwi_stop_seen is true and its
+ * connections are finished (or cut off after the grace period): 0, or -1
+ * with the message recorded.  The core then lets lingering connections
+ * finish and clears the stop request so the server can run again.
  */
 
 /* One accepted connection, as a model holds it. */

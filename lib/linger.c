@@ -85,6 +85,11 @@ int nw_close_graceful(int fd, int timeout_ms)
 			close(fd);
 		return nwi_fail(err, "nw_close_graceful(%d, %d)", fd, timeout_ms);
 	}
+	/* Datagrams have no stream to protect: nothing to drain, a close is all. */
+	if (type != SOCK_STREAM && type != SOCK_SEQPACKET) {
+		close(fd);
+		return 0;
+	}
 	deadline = nwi_now_ms() + timeout_ms;
 	done = nwi_linger_begin(fd, &budget);
 	while (done == 0) {

@@ -1,9 +1,11 @@
 /*
  * serve.c - the core of nw_server that every model shares: the server
- * object and its settings, the stop request, the wake pipe, accept with
- * back-off, and nw_server_run's dispatch to a model (serve_thread.c: a
- * thread per connection and the pool; serve_process.c: a process per
- * connection).  internal.h says what a model must do.
+ * object and its settings, the stop request, the wake pipe, and
+ * nw_server_run's dispatch to a model (serve_thread.c: a thread per
+ * connection and the pool; serve_process.c: a process per connection).
+ * What the models do with a connection (accept with back-off and the
+ * per-peer cap, lingering close, the idle cut) is in serve_conn.c;
+ * internal.h says what a model must do.
  *
  * Everything that wakes a waiting loop goes through descriptors made once
  * by nw_server_new, so a server holds the same descriptors from new to free:
@@ -11,7 +13,9 @@
  *    async-signal-safe) and that nobody reads while the server runs: it
  *    stays readable, so every thread polling it wakes, however many;
  *  - the wake pipe, written when a connection ends: a child writes its pid,
- *    a handler thread or pool worker writes 0.
+ *    a handler thread or pool worker writes 0;
+ *  - the linger set's epoll descriptor, readable when a connection whose
+ *    handler returned has more input or its end of file.
  */
 #include "internal.h"
 
