@@ -1,6 +1,6 @@
 /*
- * conn.c - a connection of the event model: its buffers, its life from
- * accept to close, and the nw_conn_* calls its callbacks make.
+ * conn.c - a connection of the event model: its life from accept to close,
+ * and the nw_conn_* calls its callbacks make (its I/O is in conn_io.c).
  *
  * Memory follows need: an idle connection holds no buffer at all.  Input
  * is read into the loop's shared buffer and handed to on_data there; only
@@ -25,8 +25,6 @@
 #include <unistd.h>
 
 #define NO_SLOT UINT32_MAX
-/* Smallest buffer a connection allocates. */
-#define MIN_BUFFER 1024
 
 struct nw_conn *nwi_conn_new(struct nwi_loop *l)
 {
@@ -42,46 +40,23 @@ struct nw_conn *nwi_conn_new(struct nwi_loop *l)
 	return c;
 }
 
-static size_t out_pending(const struct nw_conn *c)
-{
-	return c->out_len - c->out_off;
-}
-
 bool nwi_conn_quiet(const struct nw_conn *c)
 {
-	return c->state == NWI_CONN_OPEN && c->in_len == 0 && out_pending(c) == 0;
+	return c->state == NWI_CONN_OPEN && c->in_len == 0 && nwi_conn_pending(c) == 0;
 }
 
-static void drop_output(struct nw_conn *c)
+void nwi_conn_drop_output(struct nw_conn *c)
 {
 	free(c->out);
 	c->out = NULL;
 	c->out_off = c->out_len = c->out_cap = 0;
 }
 
-static void drop_input(struct nw_conn *c)
+void nwi_conn_drop_input(struct nw_conn *c)
 {
 	free(c->in);
 	c->in = NULL;
 	c->in_len = c->in_cap = 0;
-}
-
-/* A buffer of at least need bytes, keeping its contents, growing by doubling. */
-static int reserve(char **buf, size_t *cap, size_t need)
-{
-	size_t size = *cap ? *cap : MIN_BUFFER;
-	char *bigger;
-
-	if (need <= *cap)
-		return 0;
-	while (size < need)
-		size = size * 2 > size ? size * 2 : need;
-	bigger = realloc(*buf, size);
-	if (bigger == NULL)
-		return -1;
-	*buf = bigger;
-	*cap = size;
-	return 0;
 }
 
 void nwi_conn_shut(struct nw_conn *c, int err, bool hard)
@@ -104,7 +79,7 @@ static void user_end(struct nw_conn *c)
 	if (c->slot == NO_SLOT)
 		return;
 	nwi_slot_release(l, c);
-	drop_input(c);
+	nwi_conn_drop_input(c);
 	if (l->ops->on_close)
 		l->ops->on_close(c, c->err);
 	c->user = NULL;
@@ -125,7 +100,7 @@ static void close_now(struct nw_conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->state = NWI_CONN_DEAD;
-	drop_output(c);
+	nwi_conn_drop_output(c);
 	c->tnext = l->dead;
 	l->dead = c;
 	l->conns--;
@@ -143,180 +118,6 @@ void nwi_conn_free_dead(struct nwi_loop *l)
 	}
 }
 
-/* Send what the kernel takes of buf: bytes sent, or -1 with errno (never EAGAIN). */
-static ssize_t send_some(struct nw_conn *c, const char *buf, size_t len)
-{
-	size_t sent = 0;
-
-	while (sent < len) {
-		ssize_t n = send(c->fd, buf + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n > 0) {
-			sent += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		return -1;
-	}
-	if (sent > 0)
-		nwi_timer_set(c->loop, c, NWI_TL_IDLE);
-	return (ssize_t)sent;
-}
-
-ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len)
-{
-	ssize_t sent = 0;
-	size_t rest;
-
-	if (len == 0)
-		return 0;
-	if (out_pending(c) == 0) {
-		sent = send_some(c, data, len);
-		if (sent < 0) {
-			nwi_conn_shut(c, errno, true);
-			return -1;
-		}
-		if ((size_t)sent == len) {
-			/* All taken at once: a producer may send more right away. */
-			c->drain_due = c->loop->ops->on_drain != NULL &&
-				       out_pending(c) <= c->loop->low_water;
-			return (ssize_t)len;
-		}
-	}
-	rest = len - (size_t)sent;
-	if (c->out_off > 0 && c->out_len + rest > c->out_cap) {
-		memmove(c->out, c->out + c->out_off, out_pending(c));
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-	}
-	if (reserve(&c->out, &c->out_cap, c->out_len + rest) < 0) {
-		/* Part went out already: the stream would have a hole, so it ends. */
-		if (sent > 0)
-			nwi_conn_shut(c, ENOMEM, true);
-		errno = ENOMEM;
-		return -1;
-	}
-	memcpy(c->out + c->out_len, (const char *)data + sent, rest);
-	c->out_len += rest;
-	return (ssize_t)len;
-}
-
-/* Hand input to on_data until it uses no more, the connection closes, or output is too high. */
-static size_t deliver(struct nw_conn *c, const char *data, size_t len)
-{
-	const struct nwi_loop *l = c->loop;
-	size_t used = 0;
-
-	while (used < len && c->state == NWI_CONN_OPEN && !c->paused) {
-		size_t k;
-
-		c->in_callback = true;
-		k = l->ops->on_data(c, data + used, len - used);
-		c->in_callback = false;
-		if (k > len - used)
-			k = len - used;
-		if (k == 0)
-			break;
-		used += k;
-		if (out_pending(c) > l->high_water)
-			c->paused = true;
-	}
-	return used;
-}
-
-/* Deliver what the connection kept, and keep what is still unused. */
-static void deliver_kept(struct nw_conn *c)
-{
-	size_t used = deliver(c, c->in, c->in_len);
-
-	if (used == c->in_len) {
-		drop_input(c);
-	} else if (used > 0) {
-		memmove(c->in, c->in + used, c->in_len - used);
-		c->in_len -= used;
-	}
-}
-
-static void read_input(struct nw_conn *c)
-{
-	struct nwi_loop *l = c->loop;
-	/* Unused input is bounded by the high-water mark too. */
-	size_t room = l->high_water > c->in_len ? l->high_water - c->in_len : 0;
-	size_t want = room < NWI_READ_SIZE ? room : NWI_READ_SIZE;
-	ssize_t n;
-
-	if (want == 0) {
-		nwi_conn_shut(c, EMSGSIZE, false);
-		return;
-	}
-	do
-		n = recv(c->fd, l->rbuf, want, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			nwi_conn_shut(c, errno, true);
-		return;
-	}
-	if (n == 0) {
-		/* The peer is done sending: answer what is queued, then close. */
-		c->peer_eof = true;
-		nwi_conn_shut(c, 0, false);
-		return;
-	}
-	nwi_timer_set(l, c, NWI_TL_IDLE);
-	if (c->in_len == 0) {
-		size_t used = deliver(c, l->rbuf, (size_t)n);
-
-		if (used == (size_t)n || c->state != NWI_CONN_OPEN)
-			return;
-		if (reserve(&c->in, &c->in_cap, (size_t)n - used) < 0) {
-			nwi_conn_shut(c, ENOMEM, true);
-			return;
-		}
-		memcpy(c->in, l->rbuf + used, (size_t)n - used);
-		c->in_len = (size_t)n - used;
-		return;
-	}
-	if (reserve(&c->in, &c->in_cap, c->in_len + (size_t)n) < 0) {
-		nwi_conn_shut(c, ENOMEM, true);
-		return;
-	}
-	memcpy(c->in + c->in_len, l->rbuf, (size_t)n);
-	c->in_len += (size_t)n;
-	deliver_kept(c);
-}
-
-static void flush_output(struct nw_conn *c)
-{
-	const struct nwi_loop *l = c->loop;
-	size_t before = out_pending(c);
-	ssize_t n;
-
-	if (before == 0)
-		return;
-	n = send_some(c, c->out + c->out_off, before);
-	if (n < 0) {
-		drop_output(c);
-		nwi_conn_shut(c, errno, true);
-		return;
-	}
-	c->out_off += (size_t)n;
-	if (out_pending(c) == 0)
-		drop_output(c);
-	if (before > l->low_water && out_pending(c) <= l->low_water)
-		c->drain_due = l->ops->on_drain != NULL;
-}
-
-/* While lingering: read and discard until the peer's EOF (linger.c's drain). */
-static void linger_read(struct nw_conn *c)
-{
-	if (nwi_linger_step(c->fd, &c->linger_budget) != 0)
-		c->broken = true;	/* EOF, an error, or too much: nothing left to wait for */
-}
-
 void nwi_conn_expire(struct nw_conn *c)
 {
 	int list = c->tlist;
@@ -324,32 +125,9 @@ void nwi_conn_expire(struct nw_conn *c)
 	nwi_timer_clear(c->loop, c);
 	/* Idle with output stuck (a peer that does not read): no point waiting for it. */
 	if (list == NWI_TL_IDLE)
-		nwi_conn_shut(c, ETIMEDOUT, out_pending(c) > 0 || c->state != NWI_CONN_OPEN);
+		nwi_conn_shut(c, ETIMEDOUT, nwi_conn_pending(c) > 0 || c->state != NWI_CONN_OPEN);
 	else
 		c->broken = true;
-	nwi_conn_settle(c);
-}
-
-void nwi_conn_event(struct nw_conn *c, uint32_t events)
-{
-	if (c->state == NWI_CONN_DEAD)
-		return;
-	if (events & EPOLLOUT) {
-		flush_output(c);
-		if (c->drain_due && c->state == NWI_CONN_OPEN &&
-		    out_pending(c) <= c->loop->low_water) {
-			c->drain_due = false;
-			c->loop->ops->on_drain(c);
-		}
-	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->state == NWI_CONN_LINGER)
-			linger_read(c);
-		else if (c->state == NWI_CONN_OPEN && !c->paused)
-			read_input(c);
-		else if (events & (EPOLLHUP | EPOLLERR))
-			nwi_conn_shut(c, ECONNRESET, true);
-	}
 	nwi_conn_settle(c);
 }
 
@@ -357,7 +135,7 @@ void nwi_conn_event(struct nw_conn *c, uint32_t events)
 static uint32_t wanted(const struct nw_conn *c)
 {
 	/* A due on_drain waits for a writable event, so other connections get their turn. */
-	uint32_t ev = out_pending(c) || (c->drain_due && c->state == NWI_CONN_OPEN) ? EPOLLOUT : 0;
+	uint32_t ev = nwi_conn_pending(c) || (c->drain_due && c->state == NWI_CONN_OPEN) ? EPOLLOUT : 0;
 
 	if (c->state == NWI_CONN_LINGER || (c->state == NWI_CONN_OPEN && !c->paused))
 		ev |= EPOLLIN;
@@ -368,16 +146,16 @@ void nwi_conn_settle(struct nw_conn *c)
 {
 	struct nwi_loop *l = c->loop;
 
-	if (c->state == NWI_CONN_OPEN && !c->paused && out_pending(c) > l->high_water) {
+	if (c->state == NWI_CONN_OPEN && !c->paused && nwi_conn_pending(c) > l->high_water) {
 		c->paused = true;
-	} else if (c->state == NWI_CONN_OPEN && c->paused && out_pending(c) <= l->low_water) {
+	} else if (c->state == NWI_CONN_OPEN && c->paused && nwi_conn_pending(c) <= l->low_water) {
 		c->paused = false;
 		if (c->in_len)
-			deliver_kept(c);
+			nwi_conn_deliver_kept(c);
 	}
 	if (c->state == NWI_CONN_OPEN && l->stopping && nwi_conn_quiet(c))
 		nwi_conn_shut(c, ECANCELED, false);
-	if (c->state == NWI_CONN_CLOSING && !c->broken && out_pending(c) == 0) {
+	if (c->state == NWI_CONN_CLOSING && !c->broken && nwi_conn_pending(c) == 0) {
 		user_end(c);
 		/*
 		 * Unread input would make close() send a reset that destroys the

@@ -454,7 +454,7 @@ struct nw_conn *nwi_slot_find_locked(struct nwi_loop *l, uint64_t id);
 struct nw_conn *nwi_conn_new(struct nwi_loop *l);
 /* c's timer expired: idle (ETIMEDOUT) or done lingering. */
 void nwi_conn_expire(struct nw_conn *c);
-/* Serve a readiness event on c. */
+/* conn_io.c: serve a readiness event on c. */
 void nwi_conn_event(struct nw_conn *c, uint32_t events);
 /* Start serving an accepted connection: slot, epoll, timers, on_open. */
 int nwi_conn_open(struct nw_conn *c);
@@ -468,6 +468,17 @@ void nwi_conn_settle(struct nw_conn *c);
 void nwi_conn_free_dead(struct nwi_loop *l);
 /* True when c has nothing half done: no input kept, no output queued. */
 bool nwi_conn_quiet(const struct nw_conn *c);
+/* Output queued, not yet taken by the kernel. */
+static inline size_t nwi_conn_pending(const struct nw_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+void nwi_conn_drop_output(struct nw_conn *c);
+void nwi_conn_drop_input(struct nw_conn *c);
+
+/* conn_io.c */
+/* Hand the input c kept to on_data, and keep what is still unused. */
+void nwi_conn_deliver_kept(struct nw_conn *c);
 
 /* serve_event.c: what conn.c needs from the server. */
 void *nwi_events_arg(const struct nwi_events *ev);

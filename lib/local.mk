@@ -37,7 +37,8 @@ lib_libnetwrap_la_SOURCES = \
 	lib/serve_event.c \
 	lib/serve_event_accept.c \
 	lib/evloop.c \
-	lib/conn.c
+	lib/conn.c \
+	lib/conn_io.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
