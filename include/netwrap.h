@@ -232,7 +232,7 @@ struct nw_conn_ops {
 	void (*on_open)(nw_conn *c);
 	/* Input: return how many bytes were used; the rest comes back with more. */
 	size_t (*on_data)(nw_conn *c, const char *data, size_t len);
-	/* Queued output fell to the low-water mark.  Optional. */
+	/* Output sent, the queue at the low-water mark: send more.  Optional. */
 	void (*on_drain)(nw_conn *c);
 	/* The connection is over (0: a clean end, else why); last call on c.  Optional. */
 	void (*on_close)(nw_conn *c, int err);
