@@ -33,7 +33,19 @@ bench-serve: bench/serve-bench$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/plot-serve.sh bench/serve-bench.txt bench/serve-bench.svg
 else
 bench-serve:
-	@echo "bench-serve: needs libevent (Debian: libevent-dev), which configure did not find" >&2
+	@echo "bench-serve: needs libevent (bench/bench-deps.sh installs it; then run configure again)" >&2
 	@exit 1
 endif
 .PHONY: bench-serve
+
+# HTTP (issue 11): wrk against examples/http-hello in each model, nginx, and
+# bench/http-floor (a bare epoll responder, the floor).  `make bench-http`;
+# bench/http-bench.sh installs wrk and nginx with apt-get when missing.
+noinst_PROGRAMS += bench/http-floor
+bench_http_floor_SOURCES = bench/http-floor.c
+bench_http_floor_LDADD = lib/libnetwrap.la -lpthread
+EXTRA_DIST += bench/http-bench.sh bench/bench-deps.sh
+
+bench-http: examples/http-hello$(EXEEXT) bench/http-floor$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/http-bench.sh $(HTTP_BENCH_CONNS)
+.PHONY: bench-http

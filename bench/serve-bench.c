@@ -38,9 +38,11 @@
 #define MAX_ROUNDS 15
 #define MAX_COUNTS 8
 
-enum kind { LIBEVENT, PROCESS, THREAD, POOL, KINDS };
+/* EVENT: one loop per CPU (the default); EVENT1: one loop, like the libevent server. */
+enum kind { LIBEVENT, PROCESS, THREAD, POOL, EVENT, EVENT1, KINDS };
 
-static const char *const kind_names[KINDS] = { "libevent", "process", "thread", "pool" };
+static const char *const kind_names[KINDS] = { "libevent", "process", "thread", "pool",
+					       "event", "event1" };
 
 static int pool_workers = 64;
 
@@ -85,16 +87,34 @@ static void echo_handler(int fd, const struct sockaddr *peer, socklen_t peerlen,
 	}
 }
 
+static void event_open(nw_conn *c)
+{
+	nw_set_nodelay(nw_conn_fd(c), 1);
+}
+
+static size_t event_echo(nw_conn *c, const char *data, size_t len)
+{
+	if (nw_conn_send(c, data, len) < 0)
+		nw_conn_close(c);
+	return len;
+}
+
 static _Noreturn void run_nw_server(int lfd, enum kind kind)
 {
+	static const struct nw_conn_ops ops = { .on_open = event_open, .on_data = event_echo };
 	static const enum nw_server_model models[KINDS] = {
 		[PROCESS] = NW_SERVER_PROCESS, [THREAD] = NW_SERVER_THREAD, [POOL] = NW_SERVER_POOL,
+		[EVENT] = NW_SERVER_EVENT, [EVENT1] = NW_SERVER_EVENT,
 	};
 	struct sigaction sa;
 
-	nw_bench_server = nw_server_new(lfd, echo_handler, NULL);
+	bool event = kind == EVENT || kind == EVENT1;
+
+	nw_bench_server = event ? nw_server_new_events(lfd, &ops, sizeof ops, NULL)
+				: nw_server_new(lfd, echo_handler, NULL);
 	if (nw_bench_server == NULL ||
-	    nw_server_set_model(nw_bench_server, models[kind], pool_workers) < 0 ||
+	    nw_server_set_model(nw_bench_server, models[kind],
+				kind == EVENT ? 0 : kind == EVENT1 ? 1 : pool_workers) < 0 ||
 	    nw_server_set_max_conns(nw_bench_server, 4096) < 0 ||
 	    nw_server_set_grace(nw_bench_server, 1000) < 0)
 		die(nw_errmsg());
@@ -335,7 +355,8 @@ int main(int argc, char **argv)
 
 	printf("64-byte echo round trips per second, median of %d runs of %g s;\n"
 	       "in brackets the ratio to the libevent server measured in the same run.\n"
-	       "pool: %d workers (clients beyond that wait in the accept queue).\n\n",
+	       "pool: %d workers (clients beyond that wait in the accept queue).\n"
+	       "event: one loop per CPU (the default); event1: one loop, as the libevent server.\n\n",
 	       rounds, seconds, pool_workers);
 	printf("%8s", "clients");
 	for (int k = 0; k < KINDS; k++)

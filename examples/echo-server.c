@@ -1,7 +1,7 @@
 /*
  * echo-server - a concurrent TCP echo server on nw_server.
  *
- *   echo-server [--model process|thread|pool] [--workers N] [--max-conns N]
+ *   echo-server [--model process|thread|pool|event] [--workers N] [--max-conns N]
  *               [--grace MS] [--idle-timeout MS] [--max-per-peer N] PORT [HOST]
  *   echo-server [options] --inherit     (socket activation: no PORT)
  *
@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,14 @@ static void echo(int fd, const struct sockaddr *peer, socklen_t peerlen, void *a
 	}
 }
 
+/* The event model: echo what came, all of it; a failed send ends the connection. */
+static size_t echo_data(nw_conn *c, const char *data, size_t len)
+{
+	if (nw_conn_send(c, data, len) < 0)
+		nw_conn_close(c);
+	return len;
+}
+
 static int parse_int(const char *s, const char *what)
 {
 	char *end;
@@ -64,7 +73,7 @@ static int parse_int(const char *s, const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: echo-server [--model process|thread|pool] [--workers N]"
+	fprintf(stderr, "usage: echo-server [--model process|thread|pool|event] [--workers N]"
 			" [--max-conns N] [--grace MS] [--idle-timeout MS] [--max-per-peer N]"
 			" {PORT [HOST] | --inherit}\n");
 	exit(2);
@@ -90,6 +99,7 @@ int main(int argc, char **argv)
 	socklen_t sslen = sizeof ss;
 	struct sigaction sa;
 	int opt, lfd, rc, inherit = 0;
+	bool workers_set = false;
 
 	while ((opt = getopt_long(argc, argv, "m:w:c:g:i:p:", options, NULL)) != -1) {
 		switch (opt) {
@@ -100,11 +110,14 @@ int main(int argc, char **argv)
 				model = NW_SERVER_THREAD;
 			else if (strcmp(optarg, "pool") == 0)
 				model = NW_SERVER_POOL;
+			else if (strcmp(optarg, "event") == 0)
+				model = NW_SERVER_EVENT;
 			else
 				usage();
 			break;
 		case 'w':
 			workers = parse_int(optarg, "worker count");
+			workers_set = true;
 			break;
 		case 'c':
 			max_conns = parse_int(optarg, "connection limit");
@@ -152,7 +165,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "echo-server: %s\n", nw_errmsg());
 		return 1;
 	}
-	server = nw_server_new(lfd, echo, NULL);
+	if (model == NW_SERVER_EVENT) {
+		static const struct nw_conn_ops ops = { .on_data = echo_data };
+
+		/* --workers: the number of loops; 0 (the default here) one per CPU. */
+		if (!workers_set)
+			workers = 0;
+		server = nw_server_new_events(lfd, &ops, sizeof ops, NULL);
+	} else {
+		server = nw_server_new(lfd, echo, NULL);
+	}
 	if (server == NULL || nw_server_set_model(server, model, workers) < 0 ||
 	    nw_server_set_max_conns(server, max_conns) < 0 ||
 	    nw_server_set_grace(server, grace_ms) < 0 ||

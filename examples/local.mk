@@ -38,3 +38,6 @@ examples_udp_echo_concurrent_LDADD = lib/libnetwrap.la -lpthread
 # Batches of datagrams (issue 14); tests/batch-demo.sh runs it.
 noinst_PROGRAMS += examples/udp-echo-batch
 examples_udp_echo_batch_LDADD = lib/libnetwrap.la
+# A small HTTP/1.1 server in every model (tests/http-hello.sh, make bench-http).
+noinst_PROGRAMS += examples/http-hello
+examples_http_hello_LDADD = lib/libnetwrap.la

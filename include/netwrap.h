@@ -305,7 +305,8 @@ typedef void (*nw_handler)(int fd, const struct sockaddr *peer, socklen_t peerle
 enum nw_server_model {
 	NW_SERVER_PROCESS = 1,	/* a child process per connection */
 	NW_SERVER_THREAD,	/* a detached thread per connection (the default) */
-	NW_SERVER_POOL		/* a fixed pool of threads taking turns to accept */
+	NW_SERVER_POOL,		/* a fixed pool of threads taking turns to accept */
+	NW_SERVER_EVENT		/* epoll loops owning their connections (nw_server_new_events) */
 };
 
 /* Server running handler(fd, peer, peerlen, arg) for each connection. */
@@ -326,6 +327,51 @@ int nw_server_run(nw_server *s);
 int nw_server_stop(nw_server *s);
 /* Free the server (listen_fd stays open); NULL is a no-op. */
 void nw_server_free(nw_server *s);
+
+/* Event-driven servers (NW_SERVER_EVENT): callbacks on connections, never blocking */
+
+typedef struct nw_conn nw_conn;
+
+/*
+ * What the server calls, always on the loop thread that owns the connection.
+ * New members are only ever added at the end: pass sizeof your struct.
+ */
+struct nw_conn_ops {
+	/* A new connection; may send, close, or set the user pointer.  Optional. */
+	void (*on_open)(nw_conn *c);
+	/* Input: return how many bytes were used; the rest comes back with more. */
+	size_t (*on_data)(nw_conn *c, const char *data, size_t len);
+	/* Output sent, the queue at the low-water mark: send more.  Optional. */
+	void (*on_drain)(nw_conn *c);
+	/* The connection is over (0: a clean end, else why); last call on c.  Optional. */
+	void (*on_close)(nw_conn *c, int err);
+};
+
+/* Event server on listen_fd calling ops; arg is for the callbacks (nw_conn_arg). */
+nw_server *nw_server_new_events(int listen_fd, const struct nw_conn_ops *ops,
+				size_t ops_size, void *arg);
+/* Stop reading a connection past high bytes of queued output, resume at low. */
+int nw_server_set_watermarks(nw_server *s, size_t low, size_t high);
+/* From any thread: queue data on connection id (nw_conn_id); NW_POST_CLOSE closes after. */
+int nw_server_post(nw_server *s, uint64_t id, const void *data, size_t len, int flags);
+#define NW_POST_CLOSE 1
+
+/* Queue len bytes (copied) for sending; never blocks.  len, or -1. */
+ssize_t nw_conn_send(nw_conn *c, const void *data, size_t len);
+/* Close after the queued output, lingering so that the peer gets all of it. */
+int nw_conn_close(nw_conn *c);
+/* The peer's address; *len gets its length when len is not NULL. */
+const struct sockaddr *nw_conn_peer(nw_conn *c, socklen_t *len);
+/* The connection's socket, for options and nw_tcp_info; never read, write or close it. */
+int nw_conn_fd(nw_conn *c);
+/* A handle for nw_server_post from other threads; it goes stale, never dangles. */
+uint64_t nw_conn_id(nw_conn *c);
+/* The connection's user pointer (NULL until set). */
+void *nw_conn_data(nw_conn *c);
+void nw_conn_set_data(nw_conn *c, void *data);
+/* The arg given to nw_server_new_events, and the server (for nw_server_stop). */
+void *nw_conn_arg(nw_conn *c);
+nw_server *nw_conn_server(nw_conn *c);
 
 #ifdef __cplusplus
 }

@@ -337,6 +337,7 @@ struct nw_server {
 	int live_workers;	/* pool workers not yet gone */
 	int worker_err;		/* first fatal accept error a pool worker met */
 	struct nwi_conn conns;	/* list head: connections of handler threads */
+	struct nwi_events *events;	/* NW_SERVER_EVENT's callbacks and loops, or NULL */
 };
 
 /* Out of descriptors or memory: wait this long before the next accept, doubling. */
@@ -403,5 +404,213 @@ void nwi_server_destroy(nw_server *s);
 int nwi_run_threads(nw_server *s);
 int nwi_run_pool(nw_server *s);
 int nwi_run_process(nw_server *s);
+int nwi_run_events(nw_server *s);	/* serve_event.c */
+
+/*
+ * evloop.c, conn.c, serve_event.c: the event model (NW_SERVER_EVENT).
+ * A server runs N loops, one per thread; each loop owns its connections
+ * outright, so a connection is touched by one thread only.  Other threads
+ * reach a connection through its loop's mailbox, by an id that carries the
+ * slot's generation, so a handle to a closed connection goes stale.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Each read takes at most this much: the loop's buffer, shared by its connections. */
+#define NWI_READ_SIZE (64 * 1024)
+
+enum nwi_conn_state {
+	NWI_CONN_OPEN,		/* serving: callbacks run */
+	NWI_CONN_CLOSING,	/* closed by the handler or the server: sending what is queued */
+	NWI_CONN_LINGER,	/* all sent and FIN queued: discarding input until EOF */
+	NWI_CONN_DEAD,		/* descriptor closed; freed after this batch of events */
+};
+
+/* A connection waits on at most one timer list; a list's entries share one timeout. */
+enum { NWI_TL_IDLE, NWI_TL_LINGER, NWI_TL_COUNT, NWI_TL_NONE = -1 };
+
+struct nw_conn {
+	struct nwi_loop *loop;
+	struct nw_conn *tprev, *tnext;	/* on a timer list, or the loop's dead list */
+	int64_t deadline;		/* of that timer (monotonic ms) */
+	void *user;
+	char *in;			/* input on_data has not used yet */
+	size_t in_len, in_cap;
+	char *out;			/* output the kernel has not taken yet: [out_off, out_len) */
+	size_t out_off, out_len, out_cap;
+	size_t linger_budget;		/* bytes left to discard while lingering */
+	int fd;
+	int err;			/* for on_close: why it ends */
+	uint32_t slot;
+	uint8_t state;
+	int8_t tlist;
+	bool peer_eof;			/* the peer ended its side */
+	bool reading, writing;		/* EPOLLIN / EPOLLOUT registered */
+	bool paused;			/* reading stopped by the high-water mark */
+	bool in_callback;		/* on_data runs: close takes effect after it */
+	bool peer_counted;		/* counted in the per-peer table */
+	bool broken;			/* cannot send any more: close without lingering */
+	bool drain_due;			/* on_drain to call at the next writable event */
+	socklen_t peerlen;
+	struct sockaddr_storage peer;
+};
+
+struct nwi_tlist {
+	struct nw_conn *head, *tail;
+};
+
+/* A message from another thread (nw_server_post). */
+struct nwi_post {
+	struct nwi_post *next;
+	uint64_t id;
+	int flags;
+	size_t len;
+	char data[];
+};
+
+struct nwi_slot {
+	struct nw_conn *conn;		/* NULL: free */
+	uint32_t gen;			/* bumped at each reuse, so old ids go stale */
+	uint32_t next_free;
+};
+
+struct nwi_events;
+
+struct nwi_loop {
+	struct nwi_events *ev;
+	const struct nw_conn_ops *ops;	/* the server's, complete (missing ones NULL) */
+	size_t high_water, low_water;
+	unsigned index;
+	int epfd;
+	int wake_fd;			/* eventfd: a post arrived */
+	int64_t now;			/* cached at each wake-up */
+	struct nwi_tlist timers[NWI_TL_COUNT];
+	int timeout_ms[NWI_TL_COUNT];	/* <= 0: that list is not used */
+	struct nw_conn *dead;		/* closed in this batch, freed after it */
+	int conns;			/* connections not yet dead, lingering ones included */
+	char *rbuf;			/* NWI_READ_SIZE bytes */
+	pthread_mutex_t lock;		/* guards slots and posts against posting threads */
+	struct nwi_slot *slots;
+	uint32_t nslots, free_slot;
+	uint32_t gen_base;
+	struct nwi_post *posts, **posts_tail;
+	/* Accepting: */
+	bool listening;			/* the listener is in this loop's epoll set */
+	bool stopping;			/* a stop was seen: no more accepts */
+	struct nwi_backoff backoff;	/* after running out of descriptors or memory */
+	struct nw_conn *pending;	/* accepted, waiting for memory to be served */
+	int64_t grace_end;		/* after a stop: close the rest then (-1: never) */
+	pthread_t thread;
+	bool started;
+};
+
+#define NWI_SLOT_BITS 24
+#define NWI_LOOP_BITS 8
+#define NWI_MAX_LOOPS (1 << NWI_LOOP_BITS)
+
+/* evloop.c */
+int nwi_loop_init(struct nwi_loop *l, struct nwi_events *ev, unsigned index);
+void nwi_loop_destroy(struct nwi_loop *l);
+/* Register fd with events (0: remove) under data; op as for epoll_ctl. */
+int nwi_loop_ctl(struct nwi_loop *l, int op, int fd, uint32_t events, void *data);
+void nwi_timer_set(struct nwi_loop *l, struct nw_conn *c, int list);
+void nwi_timer_clear(struct nwi_loop *l, struct nw_conn *c);
+/* Poll timeout until the first timer (-1: none), at most cap_ms when cap_ms >= 0. */
+int nwi_timer_wait_ms(struct nwi_loop *l, int cap_ms);
+/* The first connection whose timer expired, or NULL. */
+struct nw_conn *nwi_timer_expired(struct nwi_loop *l);
+/* Give c a slot (its id); -1 with errno ENOMEM. */
+int nwi_slot_take(struct nwi_loop *l, struct nw_conn *c);
+void nwi_slot_release(struct nwi_loop *l, struct nw_conn *c);
+uint64_t nwi_slot_id(const struct nwi_loop *l, uint32_t slot);
+/* Under l->lock: the connection an id names, or NULL when it went stale. */
+struct nw_conn *nwi_slot_find_locked(struct nwi_loop *l, uint64_t id);
+
+/* conn.c */
+struct nw_conn *nwi_conn_new(struct nwi_loop *l);
+/* c's timer expired: idle (ETIMEDOUT) or done lingering. */
+void nwi_conn_expire(struct nw_conn *c);
+/* conn_io.c: serve a readiness event on c. */
+void nwi_conn_event(struct nw_conn *c, uint32_t events);
+/* Start serving an accepted connection: slot, epoll, timers, on_open. */
+int nwi_conn_open(struct nw_conn *c);
+/* End c for err (no more callbacks but on_close); graceful unless hard. */
+void nwi_conn_shut(struct nw_conn *c, int err, bool hard);
+/* Queue data without the caller checks of nw_conn_send. */
+ssize_t nwi_conn_queue(struct nw_conn *c, const void *data, size_t len);
+/* After anything happened to c: the next state, and its epoll interest. */
+void nwi_conn_settle(struct nw_conn *c);
+/* Free the connections closed in the last batch. */
+void nwi_conn_free_dead(struct nwi_loop *l);
+/* True when c has nothing half done: no input kept, no output queued. */
+bool nwi_conn_quiet(const struct nw_conn *c);
+/* Output queued, not yet taken by the kernel. */
+static inline size_t nwi_conn_pending(const struct nw_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+void nwi_conn_drop_output(struct nw_conn *c);
+void nwi_conn_drop_input(struct nw_conn *c);
+
+/* conn_io.c */
+/* Hand the input c kept to on_data, and keep what is still unused. */
+void nwi_conn_deliver_kept(struct nw_conn *c);
+
+/* serve_event.c: what conn.c needs from the server. */
+void *nwi_events_arg(const struct nwi_events *ev);
+nw_server *nwi_events_server(const struct nwi_events *ev);
+/* A connection of this loop is gone for good: cap, per-peer count, accept again. */
+void nwi_events_conn_gone(struct nwi_loop *l, struct nw_conn *c);
+
+/* serve_event.c: an event server's state, from nw_server_new_events to free. */
+/* What a run uses, read from the server when it starts. */
+struct nwi_event_run {
+	int listen_fd;
+	int stop_fd;			/* readable once a stop was asked for */
+	atomic_int *stopping;
+	int max_conns;
+	int grace_ms;			/* < 0: wait for ever */
+	int idle_ms;			/* <= 0: no idle timeout */
+	int max_per_peer;		/* <= 0: no cap */
+};
+
+struct nwi_events {
+	nw_server *srv;
+	struct nw_conn_ops ops;
+	void *arg;
+	size_t high_water, low_water;
+	uint32_t gen_base;		/* ids of the next run start above the last run's */
+
+	/* This run's; posting threads look at loops under the lock. */
+	pthread_mutex_t lock;
+	struct nwi_loop *loops;
+	unsigned nloops;
+	const struct nwi_event_run *run;
+	atomic_int live;		/* connections open, for the cap */
+	atomic_int fatal;		/* the error that broke the listener */
+	struct nwi_peers *peers;	/* the server's; NULL: no per-peer cap */
+};
+
+void nwi_events_free(struct nwi_events *ev);
+/* The listener broke: the run stops and reports err. */
+void nwi_events_fail(struct nwi_events *ev, int err);
+static inline bool nwi_events_stopping(const struct nwi_events *ev)
+{
+	return atomic_load(ev->run->stopping) != 0;
+}
+
+/* serve_event_accept.c: accepting into a loop (cap, share, back-off, per-peer). */
+/* Put the listener in the loop's epoll set (tag: &l->listening) exactly when it may accept. */
+void nwi_events_update_listening(struct nwi_loop *l);
+/* The listener is readable: accept a batch. */
+void nwi_events_accept(struct nwi_loop *l);
+/* Retry the connection a shortage of memory left waiting (l->pending). */
+void nwi_events_open_pending(struct nwi_loop *l);
+
+/* evloop.c: the mailbox, from any thread; 0 or -1 with errno (ENOTCONN, ENOMEM). */
+int nwi_events_post(struct nwi_events *ev, uint64_t id, const void *data, size_t len,
+		    int flags);
+/* In the loop: send what was posted to its live connections, drop the rest. */
+void nwi_loop_take_posts(struct nwi_loop *l);
 
 #endif /* NETWRAP_INTERNAL_H */

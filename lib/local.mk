@@ -38,7 +38,12 @@ lib_libnetwrap_la_SOURCES = \
 	lib/serve_conn.c \
 	lib/linger.c \
 	lib/peers.c \
-	lib/idle.c
+	lib/idle.c \
+	lib/serve_event.c \
+	lib/serve_event_accept.c \
+	lib/evloop.c \
+	lib/conn.c \
+	lib/conn_io.c
 lib_libnetwrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_libnetwrap_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NW_VERSION_INFO) \
 	-Wl,--version-script=$(top_srcdir)/lib/libnetwrap.map $(NO_UNDEFINED_LDFLAGS) -Wl,-z,relro -Wl,-z,now

@@ -88,6 +88,7 @@ size_t nwi_drain_wake(nw_server *s, void (*reap)(void *, pid_t), void *ctx)
 
 void nwi_server_destroy(nw_server *s)
 {
+	nwi_events_free(s->events);
 	nwi_linger_destroy(&s->linger);
 	nwi_peers_destroy(&s->peers);
 	close(s->stop_fd);
@@ -192,7 +193,15 @@ int nw_server_set_model(nw_server *s, enum nw_server_model model, int workers)
 {
 	int err = 0;
 
-	if (model != NW_SERVER_PROCESS && model != NW_SERVER_THREAD && model != NW_SERVER_POOL)
+	if (model != NW_SERVER_PROCESS && model != NW_SERVER_THREAD && model != NW_SERVER_POOL &&
+	    model != NW_SERVER_EVENT)
+		err = EINVAL;
+	/* Callbacks and handlers are not interchangeable: a server keeps its kind. */
+	else if (s && (model == NW_SERVER_EVENT) != (s->events != NULL))
+		return nwi_fail_text(EINVAL, s->events ? "an event server runs only the event model"
+					   : "the event model needs nw_server_new_events",
+				     "nw_server_set_model(%d, %d)", (int)model, workers);
+	else if (model == NW_SERVER_EVENT && workers < 0)
 		err = EINVAL;
 	else if (model == NW_SERVER_POOL && workers < 1)
 		return nwi_fail_text(EINVAL, "a pool needs at least one worker",
@@ -319,6 +328,8 @@ int nw_server_run(nw_server *s)
 			rc = nwi_run_process(s);
 		else if (s->model == NW_SERVER_POOL)
 			rc = nwi_run_pool(s);
+		else if (s->model == NW_SERVER_EVENT)
+			rc = nwi_run_events(s);
 		else
 			rc = nwi_run_threads(s);
 		int saved = errno;

@@ -91,6 +91,20 @@ NW_MAN3_ALIASES += \
 	man/nw_sendto_from.3 \
 	man/nw_set_pktinfo.3 \
 	man/nw_unix_connect_type.3
+# The event model (NW_SERVER_EVENT): one page for its calls.
+NW_MAN3 += man/nw_server_new_events.3
+NW_MAN3_ALIASES += \
+	man/nw_server_set_watermarks.3 \
+	man/nw_server_post.3 \
+	man/nw_conn_send.3 \
+	man/nw_conn_close.3 \
+	man/nw_conn_peer.3 \
+	man/nw_conn_fd.3 \
+	man/nw_conn_id.3 \
+	man/nw_conn_data.3 \
+	man/nw_conn_set_data.3 \
+	man/nw_conn_arg.3 \
+	man/nw_conn_server.3
 
 NW_MAN7 = man/netwrap.7
 

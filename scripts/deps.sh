@@ -14,6 +14,8 @@ cmake meson ninja-build graphviz gnuplot-nox"
 # systemd package) for tests/activate.sh, nft for the black hole of
 # tests/sockopts-netns.sh.
 PACKAGES="$PACKAGES systemd nftables"
+# tests/http-hello.sh: real HTTP clients against examples/http-hello.
+PACKAGES="$PACKAGES curl python3"
 
 missing=""
 for p in $PACKAGES; do

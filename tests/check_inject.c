@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,62 @@ START_TEST(accept_racing_a_stop_serves_no_one_new)
 }
 END_TEST
 
+
+/* ---- the event model (check_event has the rest of its tests) ---- */
+
+static size_t inject_echo(nw_conn *c, const char *data, size_t len)
+{
+	if (nw_conn_send(c, data, len) < 0)
+		nw_conn_close(c);
+	return len;
+}
+
+static void *inject_run(void *s)
+{
+	return (void *)(intptr_t)nw_server_run(s);
+}
+
+/*
+ * Out of descriptors, then out of memory for the next few allocations
+ * (each count reaches a different one: the connection, its slot, ...):
+ * the loop backs off and the client is served all the same.
+ */
+START_TEST(event_server_rides_out_emfile_and_enomem)
+{
+	static const struct nw_conn_ops ops = { .on_data = inject_echo };
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), fds = tu_count_fds(), cfd;
+	nw_server *s = nw_server_new_events(lfd, &ops, sizeof ops, NULL);
+	char port[8], buf[5];
+	pthread_t tid;
+	void *rc;
+
+	ck_assert_ptr_nonnull(s);
+	tu_assert_ok(nw_server_set_model(s, NW_SERVER_EVENT, 1));
+	ck_assert_int_eq(pthread_create(&tid, NULL, inject_run, s), 0);
+	tu_port_str(lfd, port);
+	for (int round = 0; round < 6; round++) {
+		if (round == 0)
+			arm("emfile-accept", 3);
+		else
+			arm("enomem", round);
+		cfd = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
+		tu_assert_ok(nw_set_timeout(cfd, 5000));
+		ck_assert_int_eq(nw_writen(cfd, "hello", 5), 5);
+		ck_assert_msg(nw_readn(cfd, buf, 5) == 5, "round %d: no echo: %s", round,
+			      nw_errmsg());
+		ck_assert(memcmp(buf, "hello", 5) == 0);
+		close(cfd);
+		arm("enomem", 0);
+	}
+	nw_server_stop(s);
+	pthread_join(tid, &rc);
+	ck_assert_int_eq((int)(intptr_t)rc, 0);
+	nw_server_free(s);
+	ck_assert_int_eq(tu_count_fds(), fds);
+	close(lfd);
+}
+END_TEST
+
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
@@ -296,6 +353,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, reader_line_enomem_keeps_the_line);
 	tcase_add_test(tc, session_without_memory_fails_cleanly);
 	tcase_add_loop_test(tc, accept_racing_a_stop_serves_no_one_new, 0, 3);
+	tcase_add_test(tc, event_server_rides_out_emfile_and_enomem);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -50,7 +50,7 @@ static void stop_example(struct example *ex, int sig)
 
 START_TEST(echo_server_serves_and_stops_on_signal)
 {
-	static const char *const model_names[] = { "process", "thread", "pool" };
+	static const char *const model_names[] = { "process", "thread", "pool", "event" };
 	const char *model = model_names[_i / 2];
 	int sig = stop_signals[_i % 2];
 	char path[PATH_MAX], buf[5];
@@ -139,7 +139,7 @@ static void check_guard_options(char *const argv[])
 
 START_TEST(echo_server_idle_timeout_and_peer_cap)
 {
-	static const char *const model_names[] = { "process", "thread", "pool" };
+	static const char *const model_names[] = { "process", "thread", "pool", "event" };
 	char path[PATH_MAX];
 	char *argv[] = { (char *)su_example(path, "echo-server"), "--model",
 			 (char *)model_names[_i], "--idle-timeout", "500", "--max-per-peer", "2",
@@ -232,9 +232,9 @@ static Suite *serve_examples_suite(void)
 	TCase *tc = tcase_create("examples");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, echo_server_serves_and_stops_on_signal, 0, 6);
+	tcase_add_loop_test(tc, echo_server_serves_and_stops_on_signal, 0, 8);
 	tcase_add_loop_test(tc, fork_echo_server_reaps_children_and_stops_on_signal, 0, 2);
-	tcase_add_loop_test(tc, echo_server_idle_timeout_and_peer_cap, 0, 3);
+	tcase_add_loop_test(tc, echo_server_idle_timeout_and_peer_cap, 0, 4);
 	tcase_add_test(tc, fork_echo_server_idle_timeout_and_peer_cap);
 	tcase_add_loop_test(tc, udp_echo_concurrent_serves_many_clients_and_stops_on_signal, 0, 2);
 	suite_add_tcase(s, tc);

@@ -193,3 +193,12 @@ check_PROGRAMS += tests/check_serve_guard
 TESTS += tests/check_serve_guard
 tests_check_serve_guard_CFLAGS = $(TEST_CFLAGS)
 tests_check_serve_guard_LDADD = $(SERVE_TEST_LIBS)
+
+# The event model (NW_SERVER_EVENT): callbacks, lingering, 10,000 connections.
+check_PROGRAMS += tests/check_event
+TESTS += tests/check_event
+tests_check_event_CFLAGS = $(TEST_CFLAGS)
+tests_check_event_LDADD = $(SERVE_TEST_LIBS)
+# examples/http-hello in every model against curl, python's http.client and raw sockets.
+TESTS += tests/http-hello.sh
+EXTRA_DIST += tests/http-hello.sh tests/http-hello-client.py

@@ -52,7 +52,8 @@ if SANITIZERS
 else
 	@NW_FAULT_SEED=$(FAULT_SEED) NW_FAULT_RATE=$(FAULT_RATE) \
 	  $(SHELL) $(srcdir)/tests/run-suites.sh faults $(CHECK_SUITES) \
-	  tests/check_serve tests/check_serve_examples tests/check_serve_guard tests/check_inject
+	  tests/check_serve tests/check_serve_examples tests/check_serve_guard tests/check_inject \
+	  tests/check_event
 endif
 
 check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)
@@ -61,7 +62,8 @@ if SANITIZERS
 else
 	@test -n "$(VALGRIND)" || { echo "check-valgrind: valgrind not found" >&2; exit 1; }
 	@LIBTOOL="$(LIBTOOL)" VALGRIND="$(VALGRIND)" \
-	  $(SHELL) $(srcdir)/tests/run-suites.sh valgrind $(CHECK_SUITES) tests/check_serve tests/check_serve_guard
+	  $(SHELL) $(srcdir)/tests/run-suites.sh valgrind $(CHECK_SUITES) tests/check_serve tests/check_serve_guard \
+	  tests/check_event
 endif
 
 .PHONY: check-faults check-valgrind
