@@ -43,6 +43,10 @@ struct fixture {
 	nw_reader *reader;	/* over s */
 	const char *line;	/* nw_reader_line's view */
 	int *inherited;		/* nw_listen_fds's answer */
+	nw_server *events;	/* in_callback's event server */
+	int cb_call;		/* which nw_conn call in_callback makes */
+	long cb_ok;		/* it did its work: 1 */
+	bool cb_mask_kept;	/* and left the loop thread's mask alone */
 	struct iovec iov[2];	/* two pieces of buf */
 	struct sockaddr_storage to;
 	socklen_t tolen;
@@ -51,13 +55,13 @@ struct fixture {
 	nw_server *server;	/* over lfd */
 	struct nw_tcp_info info;
 	char buf[256];
-	int kept[16];		/* descriptors the calls returned, closed at the end */
+	int kept[32];		/* descriptors the calls returned, closed at the end */
 	int nkept;
 };
 
 static long keep(struct fixture *f, long fd)
 {
-	ck_assert_int_lt(f->nkept, 16);
+	ck_assert_int_lt(f->nkept, 32);
 	f->kept[f->nkept++] = (int)fd;
 	return fd;
 }
@@ -87,6 +91,86 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	(void)peer;
 	(void)peerlen;
 	nw_server_stop(f->server);
+}
+
+/*
+ * The nw_conn calls run only in an event server's callbacks, on its loop
+ * thread: in_callback runs one there (on the client queued on lfd) and
+ * compares that thread's mask before and after it; the test thread's mask
+ * is compared as for every other call.
+ */
+enum cb_call {
+	CB_SEND, CB_SEND_BAD, CB_CLOSE, CB_PEER, CB_FD, CB_ID, CB_DATA, CB_SET_DATA, CB_ARG,
+	CB_SERVER, CB_POST
+};
+
+static void cb_open(nw_conn *c)
+{
+	struct fixture *f = nw_conn_arg(c);
+	sigset_t before, after;
+	long r = 0;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	switch (f->cb_call) {
+	case CB_SEND: r = nw_conn_send(c, "x", 1) == 1; break;
+	case CB_SEND_BAD: r = nw_conn_send(c, NULL, 1) == -1; break;
+	case CB_CLOSE: r = nw_conn_close(c) == 0; break;
+	case CB_PEER: r = nw_conn_peer(c, NULL) != NULL; break;
+	case CB_FD: r = nw_conn_fd(c) >= 0; break;
+	case CB_ID: r = nw_conn_id(c) != 0; break;
+	case CB_DATA: r = nw_conn_data(c) == NULL; break;
+	case CB_SET_DATA: nw_conn_set_data(c, f); r = nw_conn_data(c) == f; break;
+	case CB_ARG: r = nw_conn_arg(c) == f; break;
+	case CB_SERVER: r = nw_conn_server(c) == f->events; break;
+	case CB_POST: r = nw_server_post(nw_conn_server(c), nw_conn_id(c), "x", 1, 0) == 0; break;
+	}
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	f->cb_ok = r;
+	f->cb_mask_kept = true;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&before, sig) != sigismember(&after, sig))
+			f->cb_mask_kept = false;
+	nw_server_stop(nw_conn_server(c));
+}
+
+static size_t cb_data(nw_conn *c, const char *data, size_t len)
+{
+	(void)c;
+	(void)data;
+	return len;
+}
+
+static const struct nw_conn_ops cb_ops = { .on_open = cb_open, .on_data = cb_data };
+
+static long in_callback(struct fixture *f, enum cb_call call)
+{
+	f->events = nw_server_new_events(f->lfd, &cb_ops, sizeof cb_ops, f);
+	ck_assert_ptr_nonnull(f->events);
+	ck_assert_int_eq(nw_server_set_model(f->events, NW_SERVER_EVENT, 1), 0);
+	f->cb_call = call;
+	f->cb_ok = -1;
+	/* A client of its own: a test may run two callbacks. */
+	keep(f, tu_assert_ok(nw_tcp_connect("127.0.0.1", f->port, -1)));
+	ck_assert_int_eq(nw_server_run(f->events), 0);
+	nw_server_free(f->events);
+	f->events = NULL;
+	ck_assert_msg(f->cb_ok == 1, "the call in the callback (%d) did not do its work", (int)call);
+	ck_assert_msg(f->cb_mask_kept, "the call in the callback (%d) changed the loop's mask",
+		      (int)call);
+	return 0;
+}
+
+/* An event server's own calls, outside callbacks. */
+static long with_events(struct fixture *f, int set_watermarks)
+{
+	nw_server *ev = nw_server_new_events(f->lfd, &cb_ops, sizeof cb_ops, f);
+	long r;
+
+	ck_assert_ptr_nonnull(ev);
+	r = set_watermarks ? nw_server_set_watermarks(ev, 1024, 65536)
+			   : nw_server_post(ev, 12345, "x", 1, 0);
+	nw_server_free(ev);
+	return r;
 }
 
 /*
@@ -210,6 +294,21 @@ static void stop_after_one(int fd, const struct sockaddr *peer, socklen_t peerle
 	  FAILS(nw_server_set_max_per_peer(NULL, 4))) \
 	X(nw_close_graceful, (OK(nw_close_graceful(f->dead, 1000)), f->dead = -1), \
 	  FAILS(nw_close_graceful(-1, 1000))) \
+	X(nw_server_new_events, nw_server_free(OKPTR(nw_server_new_events(f->lfd, &cb_ops, \
+									  sizeof cb_ops, f))), \
+	  FAILSPTR(nw_server_new_events(f->c, &cb_ops, sizeof cb_ops, f))) \
+	X(nw_server_set_watermarks, OK(with_events(f, 1)), \
+	  FAILS(nw_server_set_watermarks(f->server, 1024, 65536))) \
+	X(nw_server_post, in_callback(f, CB_POST), FAILS(with_events(f, 0))) \
+	X(nw_conn_send, in_callback(f, CB_SEND), in_callback(f, CB_SEND_BAD)) \
+	X(nw_conn_close, in_callback(f, CB_CLOSE), FAILS(nw_conn_close(NULL))) \
+	X(nw_conn_peer, in_callback(f, CB_PEER), FAILSPTR(nw_conn_peer(NULL, NULL))) \
+	X(nw_conn_fd, in_callback(f, CB_FD), FAILS(nw_conn_fd(NULL))) \
+	X(nw_conn_id, in_callback(f, CB_ID), ck_assert(nw_conn_id(NULL) == 0)) \
+	X(nw_conn_data, in_callback(f, CB_DATA), FAILSPTR(nw_conn_data(NULL))) \
+	X(nw_conn_set_data, in_callback(f, CB_SET_DATA), nw_conn_set_data(NULL, f)) \
+	X(nw_conn_arg, in_callback(f, CB_ARG), FAILSPTR(nw_conn_arg(NULL))) \
+	X(nw_conn_server, in_callback(f, CB_SERVER), FAILSPTR(nw_conn_server(NULL))) \
 	X(nw_server_run, OK(nw_server_run(f->server)), FAILS(nw_server_run(NULL))) \
 	X(nw_server_stop, OK(nw_server_stop(f->server)), FAILS(nw_server_stop(NULL))) \
 	X(nw_server_free, nw_server_free(nw_server_new(f->lfd, stop_after_one, f)), \
