@@ -46,6 +46,11 @@ bench_http_floor_SOURCES = bench/http-floor.c
 bench_http_floor_LDADD = lib/libnetwrap.la -lpthread
 EXTRA_DIST += bench/http-bench.sh bench/bench-deps.sh
 
+# It plots the table too: bench/http-bench.svg (bench/plot-serve.sh).
 bench-http: examples/http-hello$(EXEEXT) bench/http-floor$(EXEEXT)
-	$(SHELL) $(srcdir)/bench/http-bench.sh $(HTTP_BENCH_CONNS)
+	@rm -f bench/http-bench.ok
+	($(SHELL) $(srcdir)/bench/http-bench.sh $(HTTP_BENCH_CONNS) && touch bench/http-bench.ok) | \
+		tee bench/http-bench.txt
+	@test -f bench/http-bench.ok && rm -f bench/http-bench.ok
+	$(SHELL) $(srcdir)/bench/plot-serve.sh bench/http-bench.txt bench/http-bench.svg
 .PHONY: bench-http
