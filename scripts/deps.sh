@@ -14,8 +14,8 @@ cmake meson ninja-build graphviz gnuplot-nox"
 # systemd package) for tests/activate.sh, nft for the black hole of
 # tests/sockopts-netns.sh.
 PACKAGES="$PACKAGES systemd nftables"
-# tests/http-hello.sh: real HTTP clients against examples/http-hello.
-PACKAGES="$PACKAGES curl python3"
+# tests/http-hello.sh: real HTTP clients (curl, ab, python) against examples/http-hello.
+PACKAGES="$PACKAGES curl python3 apache2-utils"
 
 missing=""
 for p in $PACKAGES; do

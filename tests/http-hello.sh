@@ -1,6 +1,7 @@
 #!/bin/sh
 # examples/http-hello in every model against real clients: curl (keep-alive
-# reuse, HTTP/1.0, Connection: close) and python's http.client and raw
+# reuse, HTTP/1.0, Connection: close), ApacheBench (ab, HTTP/1.0 with and
+# without keep-alive) and python's http.client and raw
 # sockets (tests/http-hello-client.py: bodies, pipelining, malformed,
 # oversized and chunked requests).  SKIP (77) without curl or python3.
 set -u
@@ -58,6 +59,20 @@ for model in event thread pool process; do
 
 	python3 "$srcdir/tests/http-hello-client.py" "$port" > "$tmp/py" 2>&1 ||
 		fail "python: $(cat "$tmp/py")"
+
+	# ApacheBench speaks HTTP/1.0, with and without keep-alive.  A pool
+	# serves as many connections at once as it has workers: a kept-alive
+	# one holds its worker, so ab uses one connection there.
+	if command -v ab >/dev/null 2>&1; then
+		conc=4
+		[ "$model" = pool ] && conc=1
+		for ka in -k ""; do
+			ab -q -s 10 -n 200 -c $conc $ka "$url/" > "$tmp/ab" 2>&1 || fail "ab $ka: $(cat "$tmp/ab")"
+			grep -q '^Complete requests: *200$' "$tmp/ab" &&
+				grep -q '^Failed requests: *0$' "$tmp/ab" ||
+				fail "ab $ka: $(cat "$tmp/ab")"
+		done
+	fi
 
 	kill "$pid"
 	wait "$pid" || fail "http-hello exited $?"
