@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 
 int nwi_idle_arm(int fd, int idle_ms)
@@ -21,11 +22,20 @@ int nwi_idle_arm(int fd, int idle_ms)
 	return 0;
 }
 
+/*
+ * Idle is the client's silence, not the server's: input waiting unread in
+ * the receive queue means the handler has not come to it yet (a child still
+ * starting, a busy worker), so such a connection is never cut, however long
+ * ago that input arrived.
+ */
 bool nwi_idle_for(int fd, int ms)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
+	int unread = 0;
 
+	if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0)
+		return false;
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
 	    len < offsetof(struct tcp_info, tcpi_last_ack_recv))
 		return false;

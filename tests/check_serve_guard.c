@@ -506,6 +506,33 @@ START_TEST(idle_connections_do_not_starve_a_client)
 }
 END_TEST
 
+/* Comes to its input only after twice the idle limit (a slow start, a busy worker). */
+static void late_echo_handler(int fd, const struct sockaddr *peer, socklen_t peerlen, void *arg)
+{
+	sleep_ms(2 * IDLE_MS + 500);
+	echo_handler(fd, peer, peerlen, arg);
+}
+
+/*
+ * Idle is the client's silence: a client whose request waits unread while
+ * the server is slow to come to it is not cut off.
+ */
+START_TEST(unread_input_is_not_idle)
+{
+	struct srv_opts o = { .model = models[_i], .workers = 2, .max_conns = 16,
+			      .idle_ms = IDLE_MS, .handler = late_echo_handler };
+	struct srv v;
+	int c;
+
+	srv_start(&v, &o);
+	c = connect_from("127.0.0.1", "127.0.0.1", v.port);
+	ck_assert_msg(echoes(c, "waiting", (3 * IDLE_MS + 5000) * SLACK),
+		      "a client whose input waited unread was cut off: %s", nw_errmsg());
+	close(c);
+	srv_stop(&v);
+}
+END_TEST
+
 START_TEST(trickler_is_not_cut_silent_one_is)
 {
 	enum { SHORT_IDLE_MS = 600 };
@@ -1029,6 +1056,7 @@ static Suite *guard_suite(bool netns)
 	tcase_set_timeout(idle, 120);
 	tcase_add_loop_test(idle, idle_connections_do_not_starve_a_client, 0, 3);
 	tcase_add_loop_test(idle, trickler_is_not_cut_silent_one_is, 0, 3);
+	tcase_add_loop_test(idle, unread_input_is_not_idle, 0, 3);
 	tcase_add_loop_test(idle, stubborn_handler_is_cut_off, 0, 3);
 	suite_add_tcase(s, idle);
 
