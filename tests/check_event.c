@@ -112,6 +112,25 @@ static bool wait_for(atomic_int *v, int want, int timeout_ms)
 	return atomic_load(v) >= want;
 }
 
+/* Wait until *v is at least 1 and has not changed for 300 ms (or timeout_ms); its value. */
+static int wait_settled(atomic_int *v, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms, since = now_ms();
+	int last = atomic_load(v);
+
+	while (now_ms() < end && (last < 1 || now_ms() - since < 300)) {
+		int cur;
+
+		sleep_ms(10);
+		cur = atomic_load(v);
+		if (cur != last) {
+			last = cur;
+			since = now_ms();
+		}
+	}
+	return last;
+}
+
 /* ---- a server in a thread of the test process ---- */
 
 struct tserver {
@@ -773,7 +792,7 @@ struct copts {
 	int workers;
 	int max_conns;
 	size_t high_water;	/* 0: the default */
-	int spare_fds;		/* > 0: RLIMIT_NOFILE only this far above what is open */
+	int spare_fds;		/* > 0: RLIMIT_NOFILE leaves only this many descriptors free */
 	bool small_buffers;	/* small fixed kernel buffers: what is queued shows in RSS */
 };
 
@@ -800,13 +819,8 @@ static _Noreturn void child_main(int lfd, int ready, const struct copts *o, stru
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	su_raise_nofile(20000);
 	before = su_count_fds(getpid()) - 1;
-	if (o->spare_fds > 0) {
-		struct rlimit rl;
-
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = (rlim_t)(before + o->spare_fds);
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (o->spare_fds > 0)
+		su_limit_free_fds(o->spare_fds);
 	child_srv = nw_server_new_events(lfd, &echo_ops, sizeof echo_ops, sh);
 	if (child_srv == NULL || nw_server_set_model(child_srv, NW_SERVER_EVENT, o->workers) < 0 ||
 	    nw_server_set_max_conns(child_srv, o->max_conns) < 0 ||
@@ -1139,15 +1153,21 @@ START_TEST(out_of_descriptors_backs_off_without_spinning)
 {
 	struct copts o = { .workers = 1, .max_conns = 1000, .spare_fds = 10 };
 	struct child ch;
-	int fds[12];
+	int fds[12], served;
 	long ticks;
 
 	child_start(&ch, &o);
 	for (int i = 0; i < 12; i++)
 		fds[i] = client(ch.port);
-	/* Four are served (the server itself holds six of its ten): the rest wait in the queue. */
-	ck_assert(wait_for(&ch.sh->opened, 4, 5000));
-	sleep_ms(200);
+	/*
+	 * The server's own descriptors (epoll sets, wake-ups, its spare) take
+	 * some of the ten, how many is its business: the clients get the rest,
+	 * and the others wait in the queue.
+	 */
+	served = wait_settled(&ch.sh->opened, 5000);
+	fprintf(stderr, "out of descriptors: %d of 12 clients served with 10 free\n", served);
+	ck_assert_msg(served >= 1 && served < 12, "%d of 12 clients served with 10 descriptors",
+		      served);
 	ticks = su_cpu_ticks(ch.pid);
 	sleep_ms(1000);
 	ticks = su_cpu_ticks(ch.pid) - ticks;

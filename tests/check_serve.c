@@ -184,7 +184,7 @@ struct opts {
 	int grace_ms;
 	int gate;		/* see gate_wait */
 	nw_handler handler;	/* echo_handler if NULL */
-	int spare_fds;		/* > 0: RLIMIT_NOFILE only this far above what is open */
+	int spare_fds;		/* > 0: RLIMIT_NOFILE leaves only this many descriptors free */
 	bool fill_fds;		/* use up every descriptor until SIGUSR2 */
 	bool usr1_interrupts;	/* a do-nothing SIGUSR1 handler without SA_RESTART */
 	int sigchld;		/* 1: a do-nothing handler without SA_RESTART; 2: SIG_IGN */
@@ -278,13 +278,8 @@ static _Noreturn void server_child(int lfd, int ready_fd, const struct opts *o, 
 	if (o->usr1_interrupts)
 		catch_signal(SIGUSR1, do_nothing);
 	fds_before = su_count_fds(getpid()) - 1;	/* ready_fd is closed after the run */
-	if (o->spare_fds > 0 || o->fill_fds) {
-		struct rlimit rl;
-
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = (rlim_t)fds_before + (rlim_t)(o->spare_fds > 0 ? o->spare_fds : 16);
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (o->spare_fds > 0 || o->fill_fds)
+		su_limit_free_fds(o->spare_fds > 0 ? o->spare_fds : 16);
 	child_server = nw_server_new(lfd, o->handler ? o->handler : echo_handler, sh);
 	if (child_server == NULL || nw_server_set_model(child_server, o->model, o->workers) < 0 ||
 	    nw_server_set_max_conns(child_server, o->max_conns) < 0 ||

@@ -203,3 +203,16 @@ void su_raise_nofile(long want)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+void su_limit_free_fds(int spare)
+{
+	struct rlimit rl;
+	int fd = 0;
+
+	for (int free_seen = 0;; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && ++free_seen > spare)
+			break;
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = (rlim_t)fd;	/* numbers 0..fd-1: spare of them free */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}

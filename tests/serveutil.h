@@ -30,5 +30,11 @@ long su_cpu_ticks(pid_t pid);
 int su_count_fds(pid_t pid);
 /* Raise this process's soft RLIMIT_NOFILE to at least want (if the hard limit allows). */
 void su_raise_nofile(long want);
+/*
+ * Lower the soft RLIMIT_NOFILE so that exactly spare descriptor numbers are
+ * free below it.  Counting what is open is not enough: descriptors inherited
+ * at high numbers (a CI runner's, a shell's 255) would leave more or fewer.
+ */
+void su_limit_free_fds(int spare);
 
 #endif
