@@ -96,24 +96,18 @@ ssize_t nw_recvfrom(int fd, void *buf, size_t size,
 
 	if ((buf == NULL && size > 0) || size > SSIZE_MAX)
 		return nwi_fail(EINVAL, "nw_recvfrom(%d, %zu)", fd, size);
-	for (;;) {
-		memset(&msg, 0, sizeof msg);
-		msg.msg_name = from;
-		msg.msg_namelen = from ? sizeof *from : 0;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		/*
-		 * No MSG_TRUNC in flags: on a TCP socket it discards the data.
-		 * The flag the kernel returns in msg_flags is safe on any socket.
-		 */
-		r = recvmsg(fd, &msg, 0);
-		if (r >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if ((errno != EAGAIN && errno != EWOULDBLOCK) || nwi_wait_ready(fd, POLLIN) < 0)
-			return nwi_fail(errno, "nw_recvfrom(%d, %zu)", fd, size);
-	}
+	memset(&msg, 0, sizeof msg);
+	msg.msg_name = from;
+	msg.msg_namelen = from ? sizeof *from : 0;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	/*
+	 * No MSG_TRUNC in flags: on a TCP socket it discards the data.
+	 * The flag the kernel returns in msg_flags is safe on any socket.
+	 */
+	r = nwi_recvmsg(fd, &msg, 0);
+	if (r < 0)
+		return nwi_fail(errno, "nw_recvfrom(%d, %zu)", fd, size);
 	if (fromlen)
 		*fromlen = from ? msg.msg_namelen : 0;
 	if (msg.msg_flags & MSG_TRUNC) {

@@ -148,20 +148,14 @@ int nw_recv_fd(int sock)
 
 	if (check_unix(sock, false) < 0)
 		goto fail;
-	for (;;) {
-		memset(&msg, 0, sizeof msg);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof control.buf;
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-		if (n >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if ((errno != EAGAIN && errno != EWOULDBLOCK) || nwi_wait_ready(sock, POLLIN) < 0)
-			goto fail;
-	}
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof control.buf;
+	n = nwi_recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		goto fail;
 
 	count = take_first_fd(&msg, &fd);
 	if (count == 1 && !(msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))

@@ -172,6 +172,12 @@ int nwi_unix_connect(const char *call, const char *path, int type);
 int nwi_wait_ready(int fd, short events);
 /* The same wait on any descriptor, blocking or not: after a MSG_DONTWAIT call. */
 int nwi_poll_ready(int fd, short events);
+/*
+ * recvmsg(fd, msg, flags) through EINTR, and through EAGAIN for as long as
+ * nwi_wait_ready allows.  The name and control lengths the caller set are
+ * given again to each try.  The bytes, or -1 with errno and no message.
+ */
+ssize_t nwi_recvmsg(int fd, struct msghdr *msg, int flags);
 
 /*
  * Write all n bytes to any descriptor: send(MSG_NOSIGNAL) on a socket,

@@ -84,6 +84,28 @@ int nwi_poll_ready(int fd, short events)
 	}
 }
 
+ssize_t nwi_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	/* A failed try may have written them: each try starts from the caller's. */
+	socklen_t namelen = msg->msg_namelen;
+	size_t controllen = msg->msg_controllen;
+
+	for (;;) {
+		ssize_t r;
+
+		msg->msg_namelen = namelen;
+		msg->msg_controllen = controllen;
+		msg->msg_flags = 0;
+		r = recvmsg(fd, msg, flags);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) || nwi_wait_ready(fd, POLLIN) < 0)
+			return -1;
+	}
+}
+
 ssize_t nw_readn(int fd, void *buf, size_t n)
 {
 	char *p = buf;
