@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install what building and testing libnetwrap needs, if it is missing.
 # Debian 12 (bookworm) or later; runs apt-get as root (or through sudo).
+#   scripts/deps.sh                 the packages below
+#   scripts/deps.sh PACKAGE...      those instead; a name such as check:i386
+#                                   adds its architecture to dpkg first
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config check mandoc man-db
@@ -16,6 +19,8 @@ cmake meson ninja-build graphviz gnuplot-nox"
 PACKAGES="$PACKAGES systemd nftables"
 # tests/http-hello.sh: real HTTP clients (curl, ab, python) against examples/http-hello.
 PACKAGES="$PACKAGES curl python3 apache2-utils"
+
+[ $# -gt 0 ] && PACKAGES="$*"
 
 missing=""
 for p in $PACKAGES; do
@@ -33,5 +38,15 @@ else
 	exit 1
 fi
 echo "deps.sh: installing:$missing"
-$as_root apt-get update -qq
+for p in $missing; do
+	case $p in
+	*:*)
+		arch=${p#*:}
+		dpkg --print-foreign-architectures | grep -qx "$arch" ||
+			$as_root dpkg --add-architecture "$arch"
+		;;
+	esac
+done
+# A mirror caught mid-sync fails one index; the others still serve.
+$as_root apt-get update -qq || true
 DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing

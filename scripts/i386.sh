@@ -4,11 +4,11 @@
 # (issue 12): nw_sendfile past 2 GiB, sizes and timeouts in 32-bit
 # arithmetic.  scripts/robust.sh runs it as a layer; alone:
 #   scripts/i386.sh
-# It installs what it needs (gcc-multilib, and Debian's i386 check and
-# subunit, which need `dpkg --add-architecture i386`) as scripts/deps.sh
-# does, then builds from `make distdir` in build-i386/ (the tree itself is
-# configured in place) and runs every suite in CHECK_SUITES and the example
-# servers' suite there.
+# It installs what it needs with scripts/deps.sh (gcc-multilib, and
+# Debian's i386 check and subunit, for which deps.sh adds the i386
+# architecture to dpkg), then builds from `make distdir` in build-i386/
+# (the tree itself is configured in place) and runs every suite in
+# CHECK_SUITES and the example servers' suite there.
 #
 # Left out: tests/check_serve, whose load test runs 1000 handler threads at
 # once, 8 MiB of stack each by default: more than a 32-bit address space
@@ -18,34 +18,7 @@ set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'
-}
-
-install_deps() {
-	missing=""
-	for p in gcc-multilib check:i386 libsubunit-dev:i386; do
-		installed "$p" || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	if [ "$(id -u)" -eq 0 ]; then
-		as_root=""
-	elif command -v sudo >/dev/null 2>&1; then
-		as_root="sudo"
-	else
-		echo "i386.sh: need root (or sudo) to install:$missing" >&2
-		return 1
-	fi
-	echo "i386.sh: installing:$missing"
-	dpkg --print-foreign-architectures | grep -qx i386 ||
-		$as_root dpkg --add-architecture i386 || return 1
-	# A mirror caught mid-sync fails one index; the others still serve.
-	$as_root apt-get update -qq || true
-	DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq \
-		--no-install-recommends $missing
-}
-
-install_deps || exit 1
+./scripts/deps.sh gcc-multilib check:i386 libsubunit-dev:i386 || exit 1
 [ -f Makefile ] || ./scripts/build.sh || exit 1
 
 rm -rf build-i386
