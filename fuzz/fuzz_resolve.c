@@ -3,9 +3,9 @@
  * parsing of nwi_resolve, the code behind every call that takes a host
  * and a service.
  *
- * resolve.c is compiled into this file with getaddrinfo renamed to a
- * guard, so no input can cause a DNS query (the fuzzer must never send
- * traffic): a host that reaches the resolver is looked up with
+ * resolve.c and lookup.c (getaddrinfo with a deadline) are compiled into
+ * this file with getaddrinfo renamed to a guard, so no input can cause a
+ * DNS query (the fuzzer must never send traffic): a host that reaches the resolver is looked up with
  * AI_NUMERICHOST added, which fails for a name exactly as an unknown name
  * does, without asking anyone.  A service name is looked up with no host,
  * which reads only the local services database.  The fuzzer calls
@@ -53,6 +53,7 @@ static int refused_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 
 #define getaddrinfo guarded_getaddrinfo
 #define pthread_create refused_pthread_create
+#include "lookup.c"
 #include "resolve.c"
 #undef getaddrinfo
 #undef pthread_create

@@ -11,9 +11,10 @@ FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/include -I$(top_srcdir)/lib
 FUZZ_TARGETS = fuzz_resolve fuzz_addr_str fuzz_reader
 FUZZ_DEPS = lib/internal.h include/netwrap.h config.h
 
-# resolve.c and reader.c are compiled into their targets (#include), with
-# one libc call renamed: see the comment at the top of each target.
-fuzz/fuzz_resolve: fuzz/fuzz_resolve.c lib/resolve.c lib/error.c $(FUZZ_DEPS)
+# resolve.c (with lookup.c) and reader.c are compiled into their targets
+# (#include), with one libc call renamed: see the comment at the top of
+# each target.
+fuzz/fuzz_resolve: fuzz/fuzz_resolve.c lib/resolve.c lib/lookup.c lib/error.c $(FUZZ_DEPS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ \
 		$(srcdir)/fuzz/fuzz_resolve.c $(srcdir)/lib/error.c

@@ -70,6 +70,21 @@ void nwi_addrlist_free(struct nwi_addrlist *list);
 /* True when host means every local address. */
 bool nwi_host_is_wildcard(const char *host);
 
+/* lookup.c: getaddrinfo that a deadline can cut short. */
+
+/*
+ * getaddrinfo(node, service, hints, res) before deadline (nwi_now_ms();
+ * -1: none, a plain call).  With a deadline it runs in a detached thread
+ * of the library's own with every signal blocked; a caller that gives up
+ * returns at once and the thread frees its answer.  NWI_EAI_TIMEOUT when
+ * the deadline passes first; for EAI_SYSTEM, errno is the lookup's.
+ */
+#define NWI_EAI_TIMEOUT 1
+struct addrinfo;
+int nwi_getaddrinfo_until(const char *node, const char *service,
+			  const struct addrinfo *hints, int64_t deadline,
+			  struct addrinfo **res);
+
 /* socket.c: descriptors shared by TCP, UDP and Unix-domain sockets. */
 
 /*

@@ -15,6 +15,7 @@ lib_libnetwrap_la_SOURCES = \
 	lib/internal.h \
 	lib/error.c \
 	lib/resolve.c \
+	lib/lookup.c \
 	lib/socket.c \
 	lib/tcp.c \
 	lib/connect.c \
