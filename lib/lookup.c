@@ -178,10 +178,14 @@ int nwi_getaddrinfo_until(const char *node, const char *service,
 	until.tv_nsec = (deadline % 1000) * 1000000;
 	pthread_mutex_lock(&job->lock);
 	while (!job->done) {
-		/* Woken early (spuriously): wait again for the rest. */
+		/*
+		 * Woken early (spuriously): wait again for the rest.  The
+		 * clock is read too, since a wake-up may be spurious even
+		 * after the deadline, when only the clock can end the wait.
+		 */
 		int waited = pthread_cond_timedwait(&job->finished, &job->lock, &until);
 
-		if (waited != 0 && waited != EINTR)
+		if ((waited != 0 && waited != EINTR) || nwi_now_ms() >= deadline)
 			break;	/* ETIMEDOUT */
 	}
 	if (job->done) {
