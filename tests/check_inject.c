@@ -1,7 +1,11 @@
 /*
- * check_inject.c - out of descriptors and out of memory, injected by
+ * check_inject.c - out of descriptors, memory and threads, injected by
  * tests/faultinject.c: every call fails cleanly (-1 or NULL, the errno,
  * a message naming the call), leaks nothing, and works again afterwards.
+ *
+ * Out of threads too (pthread_create failing with EAGAIN): the thread
+ * model, the pool, the event model and bounded lookups; and a bounded
+ * lookup whose wait wakes early for nothing, again and again.
  *
  * Also a server stop that races an accept: the injector holds a thread
  * just before accept4, where a busy machine may deschedule it.
@@ -27,6 +31,7 @@
 static long (*arm)(const char *what, long count);
 static int (*hold_accept)(int on);
 static int (*held_accepts)(void);
+static int (*hold_lookup)(int on);
 
 /* Every descriptor-making call, against a live listener on port. */
 static void assert_all_fail(int err, const char *port, const char *unix_path)
@@ -300,6 +305,19 @@ static void *inject_run(void *s)
 	return (void *)(intptr_t)nw_server_run(s);
 }
 
+/* Stop the run in thread tid: it returns 0; freed, fds are open again (-1: not counted). */
+static void stop_run_and_free(nw_server *s, pthread_t tid, int fds)
+{
+	void *rc;
+
+	nw_server_stop(s);
+	pthread_join(tid, &rc);
+	ck_assert_int_eq((int)(intptr_t)rc, 0);
+	nw_server_free(s);
+	if (fds >= 0)
+		ck_assert_int_eq(tu_count_fds(), fds);
+}
+
 /*
  * Out of descriptors, then out of memory for the next few allocations
  * (each count reaches a different one: the connection, its slot, ...):
@@ -312,7 +330,6 @@ START_TEST(event_server_rides_out_emfile_and_enomem)
 	nw_server *s = nw_server_new_events(lfd, &ops, sizeof ops, NULL);
 	char port[8], buf[5];
 	pthread_t tid;
-	void *rc;
 
 	ck_assert_ptr_nonnull(s);
 	tu_assert_ok(nw_server_set_model(s, NW_SERVER_EVENT, 1));
@@ -332,11 +349,175 @@ START_TEST(event_server_rides_out_emfile_and_enomem)
 		close(cfd);
 		arm("enomem", 0);
 	}
-	nw_server_stop(s);
-	pthread_join(tid, &rc);
-	ck_assert_int_eq((int)(intptr_t)rc, 0);
-	nw_server_free(s);
+	stop_run_and_free(s, tid, fds);
+	close(lfd);
+}
+END_TEST
+
+/* ---- out of threads ---- */
+
+static void echo_handler(int fd, const struct sockaddr *peer, socklen_t peerlen, void *arg)
+{
+	char buf[256];
+	ssize_t n;
+
+	(void)peer;
+	(void)peerlen;
+	(void)arg;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		if (nw_writen(fd, buf, (size_t)n) != n)
+			break;
+}
+
+/* One echo round trip on a new connection to port, within 5 s. */
+static void assert_echo(const char *port, const char *what)
+{
+	int cfd = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
+	char buf[5];
+
+	tu_assert_ok(nw_set_timeout(cfd, 5000));
+	ck_assert_int_eq(nw_writen(cfd, "hello", 5), 5);
+	ck_assert_msg(nw_readn(cfd, buf, 5) == 5, "%s: no echo: %s", what, nw_errmsg());
+	ck_assert(memcmp(buf, "hello", 5) == 0);
+	close(cfd);
+}
+
+/*
+ * The thread model out of threads: the accepted connection waits for its
+ * thread (it is never dropped) and is served once pthread_create works.
+ */
+START_TEST(thread_model_waits_out_eagain_from_pthread_create)
+{
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), fds = tu_count_fds();
+	nw_server *s = nw_server_new(lfd, echo_handler, NULL);
+	char port[8];
+	pthread_t tid;
+
+	ck_assert_ptr_nonnull(s);
+	tu_assert_ok(nw_server_set_model(s, NW_SERVER_THREAD, 0));
+	ck_assert_int_eq(pthread_create(&tid, NULL, inject_run, s), 0);
+	arm("eagain-thread", 3);
+	assert_echo(tu_port_str(lfd, port), "three failed pthread_create");
+	ck_assert_msg(arm("eagain-thread", 0) == 0, "the server did not start a thread");
+	assert_echo(port, "after them");
+	stop_run_and_free(s, tid, fds);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * The pool and the event model start their threads before they serve:
+ * without a thread, nw_server_run fails with EAGAIN and says so, stops
+ * the threads already started, leaves nothing open, and runs again.
+ */
+START_TEST(runs_that_cannot_start_their_threads_fail_cleanly)
+{
+	static const struct nw_conn_ops ops = { .on_data = inject_echo };
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), fds;
+	nw_server *s = _i == 0 ? nw_server_new(lfd, echo_handler, NULL) :
+				 nw_server_new_events(lfd, &ops, sizeof ops, NULL);
+	char port[8];
+	pthread_t tid;
+
+	ck_assert_ptr_nonnull(s);
+	/* Four: the pool's second worker, the event model's third loop, fail. */
+	tu_assert_ok(nw_server_set_model(s, _i == 0 ? NW_SERVER_POOL : NW_SERVER_EVENT, 4));
+	fds = tu_count_fds();
+	arm("eagain-thread", 1);
+	tu_assert_fails(nw_server_run(s), EAGAIN);
+	ck_assert_msg(strstr(nw_errmsg(), "pthread_create") != NULL, "message: %s", nw_errmsg());
+	ck_assert_msg(arm("eagain-thread", 0) == 0, "no pthread_create was refused");
 	ck_assert_int_eq(tu_count_fds(), fds);
+	ck_assert_int_eq(pthread_create(&tid, NULL, inject_run, s), 0);
+	assert_echo(tu_port_str(lfd, port), "the run after");
+	stop_run_and_free(s, tid, -1);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * A lookup with a deadline runs in a thread of the library's own: without
+ * one, the connect fails at once with EAGAIN (a later call may succeed),
+ * leaves nothing open, and works again.
+ */
+START_TEST(bounded_lookup_without_a_thread_fails_cleanly)
+{
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), fds = tu_count_fds();
+	char port[8];
+	int cfd;
+
+	tu_port_str(lfd, port);
+	arm("eagain-thread", 1);
+	tu_assert_fails(nw_tcp_connect("localhost", port, 2000), EAGAIN);
+	ck_assert_msg(strstr(nw_errmsg(), "nw_tcp_connect(localhost") != NULL, "message: %s",
+		      nw_errmsg());
+	ck_assert_msg(arm("eagain-thread", 0) == 0, "no lookup thread was refused");
+	ck_assert_int_eq(tu_count_fds(), fds);
+	cfd = tu_assert_ok(nw_tcp_connect("localhost", port, 2000));
+	close(cfd);
+	close(lfd);
+}
+END_TEST
+
+static void *release_lookups_after_300_ms(void *arg)
+{
+	(void)arg;
+	nanosleep(&(struct timespec){ 0, 300 * 1000000L }, NULL);
+	hold_lookup(0);
+	return NULL;
+}
+
+static int64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Every timed wait of the library wakes early for nothing (rate 1), and
+ * the lookup takes 300 ms: the caller waits for the answer, not for the
+ * first wake-up.  Held past its 500 ms deadline, the connect still ends
+ * then with ETIMEDOUT, though no wait ever times out by itself.
+ */
+START_TEST(spurious_wake_ups_end_a_bounded_lookup_neither_early_nor_late)
+{
+	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), cfd;
+	double (*rate)(double) = (double (*)(double))dlsym(RTLD_DEFAULT, "faultinject_rate");
+	struct timespec t0;
+	char port[8];
+	pthread_t tid;
+	int64_t ms;
+	double old;
+	int err;
+
+	ck_assert_ptr_nonnull(rate);
+	tu_port_str(lfd, port);
+	old = rate(1.0);
+	hold_lookup(1);
+	ck_assert_int_eq(pthread_create(&tid, NULL, release_lookups_after_300_ms, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cfd = nw_tcp_connect("localhost", port, 5000);
+	ms = ms_since(&t0);
+	pthread_join(tid, NULL);
+	ck_assert_msg(cfd >= 0, "a spurious wake-up ended the lookup after %lld ms: %s",
+		      (long long)ms, nw_errmsg());
+	ck_assert_msg(ms >= 250, "connected after %lld ms, before the lookup ended",
+		      (long long)ms);
+	close(cfd);
+
+	hold_lookup(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cfd = nw_tcp_connect("localhost", port, 500);
+	err = errno;
+	ms = ms_since(&t0);
+	hold_lookup(0);		/* the abandoned lookup ends and frees itself */
+	rate(old);
+	ck_assert_msg(cfd == -1 && err == ETIMEDOUT, "held past the deadline: %d, %s", cfd,
+		      cfd < 0 ? nw_errmsg() : "connected");
+	ck_assert_msg(ms >= 450 && ms <= 3000, "ETIMEDOUT after %lld ms (deadline 500 ms)",
+		      (long long)ms);
 	close(lfd);
 }
 END_TEST
@@ -354,6 +535,10 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, session_without_memory_fails_cleanly);
 	tcase_add_loop_test(tc, accept_racing_a_stop_serves_no_one_new, 0, 3);
 	tcase_add_test(tc, event_server_rides_out_emfile_and_enomem);
+	tcase_add_test(tc, thread_model_waits_out_eagain_from_pthread_create);
+	tcase_add_loop_test(tc, runs_that_cannot_start_their_threads_fail_cleanly, 0, 2);
+	tcase_add_test(tc, bounded_lookup_without_a_thread_fails_cleanly);
+	tcase_add_test(tc, spurious_wake_ups_end_a_bounded_lookup_neither_early_nor_late);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -363,7 +548,8 @@ int main(void)
 	arm = (long (*)(const char *, long))dlsym(RTLD_DEFAULT, "faultinject_arm");
 	hold_accept = (int (*)(int))dlsym(RTLD_DEFAULT, "faultinject_hold_accept");
 	held_accepts = (int (*)(void))dlsym(RTLD_DEFAULT, "faultinject_held_accepts");
-	if (arm == NULL || hold_accept == NULL || held_accepts == NULL) {
+	hold_lookup = (int (*)(int))dlsym(RTLD_DEFAULT, "faultinject_hold_lookup");
+	if (arm == NULL || hold_accept == NULL || held_accepts == NULL || hold_lookup == NULL) {
 		fprintf(stderr, "check_inject: needs LD_PRELOAD=faultinject.so (make check-faults)\n");
 		return 77;
 	}

@@ -14,14 +14,15 @@
  *
  * Wrapped: read, recv, recvfrom, recvmsg, recvmmsg, readv, write, send,
  * sendto, sendmsg, sendmmsg, writev, sendfile (and the _FORTIFY_SOURCE _chk
- * variants), accept,
- * accept4, connect, socket, poll, epoll_wait, gai_suspend, malloc, calloc,
- * realloc.  pread is left alone: the library uses it on regular files only.
+ * variants), accept, accept4, connect, socket, poll, epoll_wait,
+ * getaddrinfo, pthread_create, pthread_cond_timedwait, malloc, calloc,
+ * realloc.  pread
+ * is left alone: the library uses it on regular files only.
  *
  * Faults are only ones the real call could produce:
- *  - EINTR (EAI_INTR) only where the call would have slept (a blocking
- *    descriptor with nothing ready, a wait with a timeout and nothing
- *    ready or finished), and without doing anything first.  A blocking
+ *  - EINTR only where the call would have slept (a blocking descriptor
+ *    with nothing ready, a wait with a timeout and nothing ready), and
+ *    without doing anything first.  A blocking
  *    TCP connect is the one call that does something before EINTR: the
  *    handshake goes on, as after a real signal, so that is what the shim
  *    does (it starts the connect non-blocking and reports EINTR if it is
@@ -31,10 +32,16 @@
  *    Datagram sockets only get EINTR: a short datagram read loses data.
  *  - partial batches: recvmmsg and sendmmsg moving fewer datagrams than
  *    asked (each one whole), as a full buffer or a signal makes them.
- *  - EMFILE from socket()/accept()/accept4() and ENOMEM from
- *    malloc/calloc/realloc only when armed (env or faultinject_arm()).
+ *  - spurious wake-ups from pthread_cond_timedwait (0 at once, the mutex
+ *    held), which POSIX allows at any time.
+ *  - EMFILE from socket()/accept()/accept4(), ENOMEM from
+ *    malloc/calloc/realloc and EAGAIN from pthread_create (out of threads:
+ *    RLIMIT_NPROC, memory for a stack) only when armed (env or
+ *    faultinject_arm()).
  *  - a hold on accept()/accept4() (faultinject_hold_accept()), for races
  *    that need a thread stopped just before it accepts.
+ *  - a hold on getaddrinfo() (faultinject_hold_lookup()): a name lookup
+ *    that takes as long as a test wants, as a slow name server's does.
  *
  * Environment:
  *   NW_FAULT_SEED    seed of the decisions (default 1)
@@ -42,6 +49,7 @@
  *   NW_FAULT_EMFILE  fail this many library socket()/accept4() calls
  *                    with EMFILE (-1: all of them)
  *   NW_FAULT_ENOMEM  fail this many library allocations with ENOMEM
+ *   NW_FAULT_EAGAIN  fail this many library pthread_create calls with EAGAIN
  *   NW_FAULT_LOG     append the closing counts to this file, not stderr
  *
  * Decision i is a pure function of (seed, i), so a single-threaded run
@@ -50,7 +58,8 @@
  * The counters live in a shared mapping, so Check's forked test
  * processes add to the total that the first process prints at exit:
  *   faultinject: seed S rate R: C calls, I interrupted (EINTR), H short
- *   transfers, M EMFILE, N ENOMEM
+ *   transfers, M EMFILE, N ENOMEM, T EAGAIN (pthread_create), W spurious
+ *   wake-ups
  */
 #define _GNU_SOURCE
 /* The fortified inline read() and friends would clash with the wrappers. */
@@ -60,8 +69,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
-#include <netdb.h>
 #include <poll.h>
+#include <netdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,8 +92,8 @@ extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 
 /* Arm the injector from a test: the next count library calls of kind what
- * ("enomem", "emfile-socket", "emfile-accept") fail; -1 all, 0 none.
- * Returns the previous count. */
+ * ("enomem", "emfile-socket", "emfile-accept", "eagain-thread") fail; -1
+ * all, 0 none.  Returns the previous count. */
 long faultinject_arm(const char *what, long count);
 /* Set the probability of random EINTR/short faults; returns the old one. */
 double faultinject_rate(double rate);
@@ -92,6 +102,9 @@ double faultinject_rate(double rate);
 int faultinject_hold_accept(int on);
 /* How many library accept calls are waiting on the hold now. */
 int faultinject_held_accepts(void);
+/* While on, library getaddrinfo() calls wait before looking up; returns
+ * the previous setting. */
+int faultinject_hold_lookup(int on);
 
 struct counts {
 	uint64_t draws;		/* decisions taken: the index into the sequence */
@@ -100,6 +113,8 @@ struct counts {
 	uint64_t shorts;
 	uint64_t emfile;
 	uint64_t enomem;
+	uint64_t eagain;	/* pthread_create */
+	uint64_t wakeups;	/* spurious, from pthread_cond_timedwait */
 };
 
 static struct counts *counts;	/* shared with forked children */
@@ -107,8 +122,8 @@ static bool active;		/* libnetwrap is loaded in this process */
 static pid_t owner;		/* the process that reports the counts */
 static uint64_t seed = 1;
 static double rate = 0.3;
-static long armed_enomem, armed_emfile_socket, armed_emfile_accept;
-static int hold_accept, held_accepts;
+static long armed_enomem, armed_emfile_socket, armed_emfile_accept, armed_eagain_thread;
+static int hold_accept, held_accepts, hold_lookup;
 
 /* libnetwrap's executable segments. */
 #define MAX_RANGES 4
@@ -174,6 +189,7 @@ __attribute__((constructor)) static void faultinject_init(void)
 	if (r && *r)
 		rate = strtod(r, NULL);
 	armed_enomem = env_long("NW_FAULT_ENOMEM", 0);
+	armed_eagain_thread = env_long("NW_FAULT_EAGAIN", 0);
 	armed_emfile_socket = armed_emfile_accept = env_long("NW_FAULT_EMFILE", 0);
 	owner = getpid();
 	active = true;
@@ -189,11 +205,13 @@ __attribute__((destructor)) static void faultinject_report(void)
 		return;
 	n = snprintf(line, sizeof line,
 		     "faultinject: seed %llu rate %g: %llu calls, %llu interrupted (EINTR), "
-		     "%llu short transfers, %llu EMFILE, %llu ENOMEM\n",
+		     "%llu short transfers, %llu EMFILE, %llu ENOMEM, "
+		     "%llu EAGAIN (pthread_create), %llu spurious wake-ups\n",
 		     (unsigned long long)seed, rate,
 		     (unsigned long long)counts->calls, (unsigned long long)counts->eintr,
 		     (unsigned long long)counts->shorts, (unsigned long long)counts->emfile,
-		     (unsigned long long)counts->enomem);
+		     (unsigned long long)counts->enomem, (unsigned long long)counts->eagain,
+		     (unsigned long long)counts->wakeups);
 	if (log && *log)
 		fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0 && n > 0) {
@@ -210,7 +228,8 @@ long faultinject_arm(const char *what, long count)
 {
 	long *slot = strcmp(what, "enomem") == 0 ? &armed_enomem :
 		     strcmp(what, "emfile-socket") == 0 ? &armed_emfile_socket :
-		     strcmp(what, "emfile-accept") == 0 ? &armed_emfile_accept : NULL;
+		     strcmp(what, "emfile-accept") == 0 ? &armed_emfile_accept :
+		     strcmp(what, "eagain-thread") == 0 ? &armed_eagain_thread : NULL;
 
 	if (slot == NULL)
 		abort();	/* a typo in a test must not pass as "nothing injected" */
@@ -228,6 +247,11 @@ double faultinject_rate(double new_rate)
 int faultinject_hold_accept(int on)
 {
 	return __atomic_exchange_n(&hold_accept, on, __ATOMIC_SEQ_CST);
+}
+
+int faultinject_hold_lookup(int on)
+{
+	return __atomic_exchange_n(&hold_lookup, on, __ATOMIC_SEQ_CST);
 }
 
 int faultinject_held_accepts(void)
@@ -717,23 +741,61 @@ int epoll_wait(int epfd, struct epoll_event *events, int max, int timeout)
 	return real_epoll_wait(epfd, events, max, timeout);
 }
 
-/* An asynchronous lookup's wait: EAI_INTR while nothing has finished yet. */
-int gai_suspend(const struct gaicb *const list[], int n, const struct timespec *timeout)
-{
-	REAL(gai_suspend);
-	if (FROM_LIBRARY() && (timeout == NULL || timeout->tv_sec || timeout->tv_nsec) &&
-	    chance()) {
-		bool pending = true;
+/* ---- threads ------------------------------------------------------- */
 
-		for (int i = 0; i < n; i++)
-			if (list[i] && gai_error((struct gaicb *)list[i]) != EAI_INPROGRESS)
-				pending = false;
-		if (pending) {
-			COUNT(eintr);
-			return EAI_INTR;
-		}
+/* A slow lookup, while held; the lookup itself is the real one. */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res)
+{
+	REAL(getaddrinfo);
+	if (FROM_LIBRARY())
+		while (__atomic_load_n(&hold_lookup, __ATOMIC_SEQ_CST))
+			nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+	return real_getaddrinfo(node, service, hints, res);
+}
+
+/* Out of threads, when armed: what RLIMIT_NPROC or a stack's memory gives. */
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+		   void *(*run)(void *), void *arg)
+{
+	REAL(pthread_create);
+	if (FROM_LIBRARY() && take(&armed_eagain_thread)) {
+		COUNT(eagain);
+		return EAGAIN;
 	}
-	return real_gai_suspend(list, n, timeout);
+	return real_pthread_create(thread, attr, run, arg);
+}
+
+/*
+ * A timed wait that comes back early for nothing, as a spurious wake-up
+ * may: the caller must look at its condition (and the clock) again.  Like
+ * a real wait it lets go of the mutex while it sleeps (0.1 ms), so the
+ * thread that would signal can take it.
+ * glibc keeps an old pthread_cond_* ABI beside the current one, and a
+ * plain dlsym may find the old one: ask for the current version by name.
+ */
+int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+			   const struct timespec *abstime)
+{
+	static __typeof__(pthread_cond_timedwait) *real;
+
+	if (real == NULL) {
+#ifdef __GLIBC__
+		real = (__typeof__(pthread_cond_timedwait) *)
+			dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2");
+#endif
+		if (real == NULL)
+			real = (__typeof__(pthread_cond_timedwait) *)
+				dlsym(RTLD_NEXT, "pthread_cond_timedwait");
+	}
+	if (FROM_LIBRARY() && chance()) {
+		COUNT(wakeups);
+		pthread_mutex_unlock(mutex);
+		nanosleep(&(struct timespec){ 0, 100000L }, NULL);
+		pthread_mutex_lock(mutex);
+		return 0;
+	}
+	return real(cond, mutex, abstime);
 }
 
 /* ---- memory --------------------------------------------------------- */

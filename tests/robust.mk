@@ -1,8 +1,9 @@
 # Robustness (issue 5): the peer-fault suite, the fault injector, and the
 # targets that run every suite in CHECK_SUITES again under a harness:
-#   make check-faults    under tests/faultinject.so (EINTR, short transfers),
-#                        with the server suites (their example programs
-#                        too), plus tests/check_inject (EMFILE, ENOMEM)
+#   make check-faults    under tests/faultinject.so (EINTR, short transfers,
+#                        spurious wake-ups), with the server suites (their
+#                        example programs too), plus tests/check_inject
+#                        (EMFILE, ENOMEM, EAGAIN from pthread_create)
 #   make check-valgrind  under valgrind memcheck, zero errors, zero leaks,
 #                        with the server suite (its load scaled down)
 # A sanitizer build (--enable-sanitizers) runs plain `make check` with the

@@ -57,8 +57,9 @@ for suite in "$@"; do
 		# and --trace-children follows tests that exec other programs, but
 		# not into the system's own (the shell of a libtool wrapper, sed):
 		# their leaks are not ours, and what they start is left alone.
-		# No __libc_freeres at exit: with getaddrinfo_a's worker threads
-		# still alive it frees their resolver state under them and reports
+		# No __libc_freeres at exit: with detached lookup threads (a
+		# caller that gave up) still alive it frees their resolver state
+		# under them and reports
 		# glibc's own uninitialised reads and "definite" leaks.
 		$LIBTOOL --mode=execute "$VALGRIND" --error-exitcode=1 --run-libc-freeres=no \
 			--leak-check=full --show-leak-kinds=definite,indirect \
@@ -92,9 +93,10 @@ if [ "$mode" = valgrind ]; then
 fi
 if [ "$mode" = faults ]; then
 	# Each suite's first process writes one line of counts at exit.
-	awk '{ calls += $6; eintr += $8; shorts += $11; emfile += $14; enomem += $16 }
-	     END { printf "faultinject total: %d library calls, %d interrupted (EINTR), %d short transfers, %d EMFILE, %d ENOMEM\n",
-	                  calls, eintr, shorts, emfile, enomem
+	awk '{ calls += $6; eintr += $8; shorts += $11; emfile += $14; enomem += $16
+	       eagain += $18; wakeups += $21 }
+	     END { printf "faultinject total: %d library calls, %d interrupted (EINTR), %d short transfers, %d EMFILE, %d ENOMEM, %d EAGAIN (pthread_create), %d spurious wake-ups\n",
+	                  calls, eintr, shorts, emfile, enomem, eagain, wakeups
 	           if (eintr == 0 || shorts == 0) { print "faultinject: nothing injected: is libnetwrap a shared library?"; exit 1 } }' \
 		"$counts" || status=1
 fi
