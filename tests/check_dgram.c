@@ -18,14 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Resolve a numeric host and port for sendto. */
 static socklen_t dest(const char *host, int port, struct sockaddr_storage *ss)
 {
@@ -219,9 +211,9 @@ START_TEST(recvfrom_timeout_is_etimedout)
 	int64_t start;
 
 	tu_assert_ok(nw_set_timeout(server, 150));
-	start = now_ms();
+	start = tu_now_ms();
 	tu_assert_fails(nw_recvfrom(server, buf, sizeof buf, NULL, NULL), ETIMEDOUT);
-	ck_assert_int_ge(now_ms() - start, 140);
+	ck_assert_int_ge(tu_now_ms() - start, 140);
 	ck_assert_ptr_nonnull(strstr(nw_errmsg(), "nw_recvfrom("));
 	close(server);
 }
@@ -314,9 +306,9 @@ START_TEST(sendto_timeout_is_etimedout)
 
 	fill_dgram_pair(sv);
 	tu_assert_ok(nw_set_timeout(sv[0], 150));
-	start = now_ms();
+	start = tu_now_ms();
 	tu_assert_fails(nw_sendto(sv[0], "x", 1, NULL, 0), ETIMEDOUT);
-	ck_assert_int_ge(now_ms() - start, 140);
+	ck_assert_int_ge(tu_now_ms() - start, 140);
 	close(sv[0]);
 	close(sv[1]);
 }

@@ -33,22 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* What the callbacks saw, in memory shared with a server child process. */
 struct shared {
 	atomic_int opened, closed;
@@ -105,27 +89,27 @@ static const struct nw_conn_ops echo_ops = {
 
 static bool wait_for(atomic_int *v, int want, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = tu_now_ms() + timeout_ms;
 
-	while (atomic_load(v) < want && now_ms() < end)
-		sleep_ms(2);
+	while (atomic_load(v) < want && tu_now_ms() < end)
+		tu_sleep_ms(2);
 	return atomic_load(v) >= want;
 }
 
 /* Wait until *v is at least 1 and has not changed for 300 ms (or timeout_ms); its value. */
 static int wait_settled(atomic_int *v, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms, since = now_ms();
+	int64_t end = tu_now_ms() + timeout_ms, since = tu_now_ms();
 	int last = atomic_load(v);
 
-	while (now_ms() < end && (last < 1 || now_ms() - since < 300)) {
+	while (tu_now_ms() < end && (last < 1 || tu_now_ms() - since < 300)) {
 		int cur;
 
-		sleep_ms(10);
+		tu_sleep_ms(10);
 		cur = atomic_load(v);
 		if (cur != last) {
 			last = cur;
-			since = now_ms();
+			since = tu_now_ms();
 		}
 	}
 	return last;
@@ -329,7 +313,7 @@ START_TEST(framing_holds_at_every_byte_boundary)
 		if (cut > 0)
 			ck_assert_int_eq(nw_writen(fd, msg, cut), (ssize_t)cut);
 		/* Let the first piece arrive on its own before the second. */
-		sleep_ms(RUNNING_ON_VALGRIND ? 20 : 3);
+		tu_sleep_ms(RUNNING_ON_VALGRIND ? 20 : 3);
 		if (cut < len)
 			ck_assert_int_eq(nw_writen(fd, msg + cut, len - cut), (ssize_t)(len - cut));
 		ck_assert_int_eq(nw_readn(fd, got, strlen(want)), (ssize_t)strlen(want));
@@ -406,10 +390,10 @@ START_TEST(close_from_on_data_lingers_so_no_reply_is_lost)
 	/* A small receive buffer keeps most of the reply queued in the server. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 64 * 1024 }, sizeof(int));
 	send_str(fd, "quit\n");
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	/* Input the server never reads: a plain close() would answer it with a reset. */
 	ck_assert_int_eq(nw_writen(fd, extra, sizeof extra), (ssize_t)sizeof extra);
-	sleep_ms(100);
+	tu_sleep_ms(100);
 	ck_assert_msg(nw_readn(fd, got, BIG_REPLY) == BIG_REPLY, "reply cut short: %s",
 		      nw_errmsg());
 	ck_assert(memcmp(got, want, BIG_REPLY) == 0);
@@ -476,7 +460,7 @@ START_TEST(on_drain_paces_a_producer)
 			if (got[k] != 'a' + i)
 				ck_abort_msg("chunk %d: wrong byte at %d", i, k);
 		/* A slow reader: the queue stays above the low-water mark a while. */
-		sleep_ms(10);
+		tu_sleep_ms(10);
 	}
 	/* Each chunk after the first was sent by on_drain. */
 	ck_assert_int_ge(atomic_load(&drains), CHUNKS - 1);
@@ -619,18 +603,18 @@ START_TEST(stop_with_connections_open)
 	/* One connection has half a line kept by the server: it gets the grace period. */
 	send_str(fds[0], "half a li");
 	ck_assert(wait_for(&t.sh->opened, 50, 5000));
-	sleep_ms(50);
-	t0 = now_ms();
+	tu_sleep_ms(50);
+	t0 = tu_now_ms();
 	nw_server_stop(t.s);
 	/* The quiet ones are closed at once, not at the end of the grace period... */
 	ck_assert_int_eq(read(fds[1], buf, sizeof buf), 0);
-	ck_assert_int_lt(now_ms() - t0, 1500);
+	ck_assert_int_lt(tu_now_ms() - t0, 1500);
 	/* ...and the busy one may still finish its line. */
 	send_str(fds[0], "ne\n");
 	expect_str(fds[0], "11:half a line\n");
 	ck_assert_int_eq(read(fds[0], buf, sizeof buf), 0);
 	pthread_join(t.thread, NULL);
-	ck_assert_int_lt(now_ms() - t0, 3000 + 1500);
+	ck_assert_int_lt(tu_now_ms() - t0, 3000 + 1500);
 	ck_assert_int_eq(t.rc, 0);
 	ck_assert_int_eq(atomic_load(&t.sh->closed), 50);
 	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_CANCELED]), 50);
@@ -654,12 +638,12 @@ START_TEST(stop_ends_a_connection_that_never_goes_quiet_after_grace)
 	tserver_go(&t);
 	fd = client(t.port);
 	send_str(fd, "never ends");
-	sleep_ms(50);
-	t0 = now_ms();
+	tu_sleep_ms(50);
+	t0 = tu_now_ms();
 	nw_server_stop(t.s);
 	pthread_join(t.thread, NULL);
-	ck_assert_int_ge(now_ms() - t0, 250);
-	ck_assert_int_lt(now_ms() - t0, 300 + 1500);
+	ck_assert_int_ge(tu_now_ms() - t0, 250);
+	ck_assert_int_lt(tu_now_ms() - t0, 300 + 1500);
 	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_CANCELED]), 1);
 	tu_assert_closed(fd);
 	close(fd);
@@ -720,21 +704,21 @@ START_TEST(idle_timeout_cuts_the_silent_not_the_trickling)
 	tserver_start(&t, &echo_ops, 1);
 	tu_assert_ok(nw_server_set_idle_timeout(t.s, 300));
 	tserver_go(&t);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	silent = client(t.port);
 	trickle = client(t.port);
 	/* A byte every 100 ms for 1.2 s: never idle for 300 ms. */
 	for (int i = 0; i < 12; i++) {
 		send_str(trickle, "t");
 		expect_str(trickle, "t");
-		sleep_ms(100);
+		tu_sleep_ms(100);
 	}
 	/* The silent one was closed after 300 ms (plus a margin), with a FIN. */
 	ck_assert_int_eq(read(silent, buf, sizeof buf), 0);
 	ck_assert_int_eq(atomic_load(&t.sh->close_err[K_TIMEDOUT]), 1);
 	send_str(trickle, "still here");
 	expect_str(trickle, "still here");
-	ck_assert_int_lt(now_ms() - t0, 1200 + 300 + 1000);
+	ck_assert_int_lt(tu_now_ms() - t0, 1200 + 300 + 1000);
 	close(silent);
 	close(trickle);
 	tserver_stop(&t);
@@ -940,7 +924,7 @@ static void echo_many(struct cl *cls, int n, unsigned min_total, unsigned max_to
 	int ep = epoll_create1(EPOLL_CLOEXEC), done = 0;
 	struct epoll_event evs[512];
 	unsigned char buf[4096];
-	int64_t end = now_ms() + 120000;
+	int64_t end = tu_now_ms() + 120000;
 	unsigned rnd = 1;
 
 	ck_assert_int_ge(ep, 0);
@@ -954,7 +938,7 @@ static void echo_many(struct cl *cls, int n, unsigned min_total, unsigned max_to
 	while (done < n) {
 		int k = epoll_wait(ep, evs, 512, 1000);
 
-		if (now_ms() > end)
+		if (tu_now_ms() > end)
 			ck_abort_msg("%d of %d clients done after 120 s", done, n);
 		for (int e = 0; e < k; e++) {
 			struct cl *c = &cls[evs[e].data.u32];
@@ -1009,7 +993,7 @@ static void echo_many(struct cl *cls, int n, unsigned min_total, unsigned max_to
 static void stage(const char *what)
 {
 	if (getenv("NW_TEST_STAGES"))
-		fprintf(stderr, "%lld %s\n", (long long)now_ms(), what);
+		fprintf(stderr, "%lld %s\n", (long long)tu_now_ms(), what);
 }
 
 static int many(void)
@@ -1043,13 +1027,13 @@ END_TEST
 /* Time for one new client's round trip, in ms. */
 static int64_t new_client_ms(const char *port)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = tu_now_ms();
 	int fd = client(port);
 
 	send_str(fd, "hello");
 	expect_str(fd, "hello");
 	close(fd);
-	return now_ms() - t0;
+	return tu_now_ms() - t0;
 }
 
 START_TEST(idle_connections_cost_little_and_starve_no_one)
@@ -1123,7 +1107,7 @@ START_TEST(clients_that_never_read_are_bounded_by_the_high_water_mark)
 				cls[i].sent += (unsigned)w;
 			}
 		}
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	}
 	loaded = rss_kib(ch.pid);
 	fprintf(stderr, "slow readers: %d clients, server RSS %ld -> %ld KiB\n", n, base, loaded);
@@ -1169,7 +1153,7 @@ START_TEST(out_of_descriptors_backs_off_without_spinning)
 	ck_assert_msg(served >= 1 && served < 12, "%d of 12 clients served with 10 descriptors",
 		      served);
 	ticks = su_cpu_ticks(ch.pid);
-	sleep_ms(1000);
+	tu_sleep_ms(1000);
 	ticks = su_cpu_ticks(ch.pid) - ticks;
 	fprintf(stderr, "out of descriptors: %ld ticks in 1 s\n", ticks);
 	ck_assert_msg(ticks <= 25, "the server used %ld ticks in 1 s out of descriptors", ticks);

@@ -28,14 +28,6 @@ static void close_with_reset(int fd)
 	ck_assert_int_eq(close(fd), 0);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 struct reset_peer {
 	int fd;
 	size_t read_first;	/* bytes to take before the reset */
@@ -115,7 +107,7 @@ START_TEST(reset_after_partial_line_loses_nothing_delivered)
 	ck_assert_int_eq(nw_writen(fd, "k", 1), 1);
 	ck_assert_int_eq(nw_readn(peer, &ack, 1), 1);
 	ck_assert_int_eq(nw_writen(peer, "partial line", 12), 12);
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	close_with_reset(peer);
 	for (int i = 0; i < 4; i++) {
 		ssize_t n;
@@ -183,7 +175,7 @@ static void accept_survives_vanished_client(bool reset)
 		close_with_reset(gone);
 	else
 		close(gone);
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	live = tu_assert_ok(nw_tcp_connect("127.0.0.1", port, 2000));
 	ck_assert_int_eq(nw_writen(live, "ok", 2), 2);
 	for (tries = 0; tries < 2; tries++) {
@@ -294,7 +286,7 @@ static void *write_to_pipe(void *arg)
 	struct pipe_writer *w = arg;
 
 	if (w->delay_ms)
-		sleep_ms(w->delay_ms);
+		tu_sleep_ms(w->delay_ms);
 	w->result = nw_writen(w->fd, w->data, w->n);
 	close(w->fd);
 	return NULL;
@@ -644,7 +636,7 @@ static void connect_many(int lfd, int count, const char *port, const char *path)
 		unsigned char byte = (unsigned char)i;
 		int fd;
 
-		sleep_ms(2);	/* let the acceptor block */
+		tu_sleep_ms(2);	/* let the acceptor block */
 		if (path)
 			fd = nw_unix_connect(path);
 		else

@@ -467,14 +467,6 @@ static void *release_lookups_after_300_ms(void *arg)
 	return NULL;
 }
 
-static int64_t ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /*
  * Every timed wait of the library wakes early for nothing (rate 1), and
  * the lookup takes 300 ms: the caller waits for the answer, not for the
@@ -485,10 +477,9 @@ START_TEST(spurious_wake_ups_end_a_bounded_lookup_neither_early_nor_late)
 {
 	int lfd = tu_assert_ok(nw_tcp_listen("127.0.0.1", "0", 8)), cfd;
 	double (*rate)(double) = (double (*)(double))dlsym(RTLD_DEFAULT, "faultinject_rate");
-	struct timespec t0;
 	char port[8];
 	pthread_t tid;
-	int64_t ms;
+	int64_t t0, ms;
 	double old;
 	int err;
 
@@ -497,9 +488,9 @@ START_TEST(spurious_wake_ups_end_a_bounded_lookup_neither_early_nor_late)
 	old = rate(1.0);
 	hold_lookup(1);
 	ck_assert_int_eq(pthread_create(&tid, NULL, release_lookups_after_300_ms, NULL), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = tu_now_ms();
 	cfd = nw_tcp_connect("localhost", port, 5000);
-	ms = ms_since(&t0);
+	ms = tu_now_ms() - t0;
 	pthread_join(tid, NULL);
 	ck_assert_msg(cfd >= 0, "a spurious wake-up ended the lookup after %lld ms: %s",
 		      (long long)ms, nw_errmsg());
@@ -508,10 +499,10 @@ START_TEST(spurious_wake_ups_end_a_bounded_lookup_neither_early_nor_late)
 	close(cfd);
 
 	hold_lookup(1);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = tu_now_ms();
 	cfd = nw_tcp_connect("localhost", port, 500);
 	err = errno;
-	ms = ms_since(&t0);
+	ms = tu_now_ms() - t0;
 	hold_lookup(0);		/* the abandoned lookup ends and frees itself */
 	rate(old);
 	ck_assert_msg(cfd == -1 && err == ETIMEDOUT, "held past the deadline: %d, %s", cfd,

@@ -162,14 +162,6 @@ END_TEST
  */
 static atomic_bool storm_stop;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *storm(void *arg)
 {
 	(void)arg;
@@ -191,7 +183,7 @@ static int connect_during_storm(bool unblock_here)
 	pthread_t sender;
 	sigset_t usr1;
 	int lfd = tu_assert_ok(nw_tcp_listen(NULL, "0", 0));
-	int64_t end = now_ms() + 3000;
+	int64_t end = tu_now_ms() + 3000;
 	int n = 0;
 
 	sigemptyset(&usr1);
@@ -202,7 +194,7 @@ static int connect_during_storm(bool unblock_here)
 	if (unblock_here)
 		ck_assert_int_eq(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL), 0);
 	tu_port_str(lfd, port);
-	while (n < 2000 && now_ms() < end) {
+	while (n < 2000 && tu_now_ms() < end) {
 		int c = tu_assert_ok(nw_tcp_connect("localhost", port, 5000));
 		int s = tu_assert_ok(nw_accept(lfd, NULL, NULL));
 
@@ -315,9 +307,9 @@ static int thread_count(void)
 /* Wait until only this thread is left, letting every reader of fifo go. */
 static void release_lookups(const char *fifo)
 {
-	int64_t end = now_ms() + 10000;
+	int64_t end = tu_now_ms() + 10000;
 
-	while (thread_count() != 1 && now_ms() < end) {
+	while (thread_count() != 1 && tu_now_ms() < end) {
 		int fd = fifo ? open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 
 		if (fd >= 0)
@@ -341,9 +333,9 @@ static void remove_mounts(const char *file, const char *fifo)
 
 /* The call fails with ETIMEDOUT and text after about timeout_ms. */
 #define assert_times_out(expr, timeout_ms, text) do { \
-	int64_t t0_ = now_ms(); \
+	int64_t t0_ = tu_now_ms(); \
 	tu_assert_fails(expr, ETIMEDOUT); \
-	int64_t took_ = now_ms() - t0_; \
+	int64_t took_ = tu_now_ms() - t0_; \
 	ck_assert_msg(took_ >= (timeout_ms) - 50 && took_ < (timeout_ms) + 1500, \
 		      "%s took %lld ms", #expr, (long long)took_); \
 	ck_assert_ptr_nonnull(strstr(nw_errmsg(), text)); \

@@ -70,13 +70,6 @@ static void close_pair(void)
 	client = server = -1;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Reads what the sender sends, in another thread, so the sender can block. */
 struct reader {
 	pthread_t thread;
@@ -90,7 +83,7 @@ static void *read_all(void *arg)
 {
 	struct reader *r = arg;
 
-	sleep_ms(r->delay_ms);
+	tu_sleep_ms(r->delay_ms);
 	r->got = nw_readn(r->fd, r->buf, r->want);
 	return NULL;
 }
@@ -257,7 +250,7 @@ static void *write_pieces(void *arg)
 
 		if (nw_writen(w->fd, w->data + off, len) < 0)
 			abort();
-		sleep_ms(w->pause_ms);
+		tu_sleep_ms(w->pause_ms);
 	}
 	close(w->fd);
 	return NULL;

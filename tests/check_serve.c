@@ -32,14 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const enum nw_server_model models[] = {
 	NW_SERVER_PROCESS, NW_SERVER_THREAD, NW_SERVER_POOL,
 };
@@ -348,7 +340,7 @@ static struct server start_server(const struct opts *o)
 /* Wait for the server process to end and check its verdict. */
 static int64_t finish_server(struct server *srv, int timeout_ms)
 {
-	int64_t start = now_ms();
+	int64_t start = tu_now_ms();
 	int status = su_wait_exit(srv->pid, timeout_ms);
 
 	if (status == -1) {
@@ -357,7 +349,7 @@ static int64_t finish_server(struct server *srv, int timeout_ms)
 	}
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == SRV_OK,
 		      "server process: %s", verdict(status));
-	return now_ms() - start;
+	return tu_now_ms() - start;
 }
 
 /* Stop it as a signal handler would (SIGTERM calls nw_server_stop) and check it. */
@@ -556,10 +548,10 @@ START_TEST(stop_before_run_returns_at_once_and_run_serves_again)
 	int64_t start;
 
 	local_new(&l, NW_SERVER_THREAD, echo_handler);
-	start = now_ms();
+	start = tu_now_ms();
 	ck_assert_int_eq(nw_server_stop(l.server), 0);
 	ck_assert_int_eq(nw_server_run(l.server), 0);
-	ck_assert_int_lt(now_ms() - start, 1000);
+	ck_assert_int_lt(tu_now_ms() - start, 1000);
 	local_start(&l);
 	local_echo_once(&l, "again");
 	local_stop(&l);

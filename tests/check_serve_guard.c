@@ -53,22 +53,6 @@ static const enum nw_server_model models[] = {
 	NW_SERVER_PROCESS, NW_SERVER_THREAD, NW_SERVER_POOL,
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void *shared_alloc(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -303,7 +287,7 @@ static void *replier_main(void *arg)
 	r->err = -1;
 	if (nw_writen(fd, "first\n", 6) != 6)
 		goto out;
-	sleep_ms(30);
+	tu_sleep_ms(30);
 	if (nw_writen(fd, "second\n", 7) != 7)
 		goto out;
 	for (;;) {
@@ -411,7 +395,7 @@ START_TEST(linger_is_bounded_and_holds_no_worker)
 
 	srv_start(&v, &o);
 	a = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	start = now_ms();
+	start = tu_now_ms();
 	ck_assert_int_eq(nw_writen(a, "hi\n", 3), 3);
 	ck_assert_int_eq(nw_readn(a, buf, 3), 3);
 	/* a never sends its end of file: the server's half-close arrives, then nothing. */
@@ -421,18 +405,18 @@ START_TEST(linger_is_bounded_and_holds_no_worker)
 	nw_set_timeout(b, 1000 * SLACK);
 	ck_assert_int_eq(nw_writen(b, "hi\n", 3), 3);
 	ck_assert_msg(nw_readn(b, buf, 3) == 3, "b not served while a lingers: %s", nw_errmsg());
-	ck_assert_msg(now_ms() - start < 1500 * SLACK, "b waited %lld ms", (long long)(now_ms() - start));
+	ck_assert_msg(tu_now_ms() - start < 1500 * SLACK, "b waited %lld ms", (long long)(tu_now_ms() - start));
 	close(b);
 	/* a keeps sending; the server reads and discards until its bound, then closes. */
 	for (;;) {
 		if (send(a, "more", 4, MSG_NOSIGNAL) < 0)
 			break;
-		if (now_ms() - start > 6000 * SLACK)
+		if (tu_now_ms() - start > 6000 * SLACK)
 			break;
-		sleep_ms(50);
+		tu_sleep_ms(50);
 	}
-	ck_assert_msg(now_ms() - start >= 1500 && now_ms() - start < 5000 * SLACK,
-		      "lingered %lld ms, bound 2000", (long long)(now_ms() - start));
+	ck_assert_msg(tu_now_ms() - start >= 1500 && tu_now_ms() - start < 5000 * SLACK,
+		      "lingered %lld ms, bound 2000", (long long)(tu_now_ms() - start));
 	close(a);
 	srv_stop(&v);
 }
@@ -461,9 +445,9 @@ START_TEST(close_graceful_keeps_reply_and_rejects_bad_input)
 	close(c);
 	tu_assert_fails(nw_close_graceful(s, 100), EBADF);
 	s = tu_assert_ok(nw_udp_bind("127.0.0.1", "0"));
-	start = now_ms();
+	start = tu_now_ms();
 	ck_assert_int_eq(nw_close_graceful(s, 3000), 0);	/* nothing to drain */
-	ck_assert_int_lt(now_ms() - start, 1000);
+	ck_assert_int_lt(tu_now_ms() - start, 1000);
 	ck_assert_int_eq(fcntl(s, F_GETFD), -1);
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	tu_assert_fails(nw_close_graceful(p[0], 100), ENOTSOCK);
@@ -493,10 +477,10 @@ START_TEST(idle_connections_do_not_starve_a_client)
 	srv_start(&v, &o);
 	for (int i = 0; i < idle; i++)
 		fds[i] = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	start = now_ms();
+	start = tu_now_ms();
 	c = connect_from("127.0.0.1", "127.0.0.1", v.port);
 	ck_assert_msg(echoes(c, "served", (IDLE_MS + 5000) * SLACK), "not served: %s", nw_errmsg());
-	took = now_ms() - start;
+	took = tu_now_ms() - start;
 	ck_assert_msg(took <= (IDLE_MS + 1000) * SLACK, "served after %lld ms", (long long)took);
 	close(c);
 	for (int i = 0; i < idle; i++)
@@ -509,7 +493,7 @@ END_TEST
 /* Comes to its input only after twice the idle limit (a slow start, a busy worker). */
 static void late_echo_handler(int fd, const struct sockaddr *peer, socklen_t peerlen, void *arg)
 {
-	sleep_ms(2 * IDLE_MS + 500);
+	tu_sleep_ms(2 * IDLE_MS + 500);
 	echo_handler(fd, peer, peerlen, arg);
 }
 
@@ -546,18 +530,18 @@ START_TEST(trickler_is_not_cut_silent_one_is)
 	srv_start(&v, &o);
 	trickler = connect_from("127.0.0.1", "127.0.0.1", v.port);
 	silent = connect_from("127.0.0.1", "127.0.0.1", v.port);
-	start = now_ms();
+	start = tu_now_ms();
 	/* A byte every idle_ms / 2, for four times the limit. */
 	for (int i = 0; i < 8; i++) {
-		sleep_ms(SHORT_IDLE_MS / 2);
+		tu_sleep_ms(SHORT_IDLE_MS / 2);
 		ck_assert_msg(echoes(trickler, "t", 2000 * SLACK), "trickler cut after %lld ms",
-			      (long long)(now_ms() - start));
-		if (now_ms() - start < SHORT_IDLE_MS - 100)
+			      (long long)(tu_now_ms() - start));
+		if (tu_now_ms() - start < SHORT_IDLE_MS - 100)
 			ck_assert_int_eq(closed_now(silent), 0);
 	}
 	nw_set_timeout(silent, 100);
 	ck_assert_msg(closed_now(silent) == 1 || (recv(silent, &c, 1, 0) <= 0 && errno != EAGAIN),
-		      "silent client still open after %lld ms", (long long)(now_ms() - start));
+		      "silent client still open after %lld ms", (long long)(tu_now_ms() - start));
 	close(silent);
 	close(trickler);
 	srv_stop(&v);
@@ -588,12 +572,12 @@ START_TEST(stubborn_handler_is_cut_off)
 	int a;
 
 	srv_start(&v, &o);
-	start = now_ms();
+	start = tu_now_ms();
 	a = connect_from("127.0.0.1", "127.0.0.1", v.port);
 	nw_set_timeout(a, 5000 * SLACK);
 	ck_assert_int_le(nw_readn(a, buf, 1), 0);
-	ck_assert_msg(now_ms() - start < (500 + 1000) * SLACK, "cut after %lld ms",
-		      (long long)(now_ms() - start));
+	ck_assert_msg(tu_now_ms() - start < (500 + 1000) * SLACK, "cut after %lld ms",
+		      (long long)(tu_now_ms() - start));
 	close(a);
 	srv_stop(&v);
 }
@@ -618,14 +602,14 @@ START_TEST(peer_cap_closes_the_extra_and_serves_others)
 	for (int i = 0; i < CAP + EXTRA; i++)
 		fds[i] = connect_from("127.0.0.2", "127.0.0.1", v.port);
 	/* CAP of them are served (which ones depends on who accepts first); the rest closed at once. */
-	start = now_ms();
-	while (now_ms() - start < 3000 * SLACK) {
+	start = tu_now_ms();
+	while (tu_now_ms() - start < 3000 * SLACK) {
 		open_count = 0;
 		for (int i = 0; i < CAP + EXTRA; i++)
 			open_count += !closed_now(fds[i]);
 		if (open_count == CAP)
 			break;
-		sleep_ms(50);
+		tu_sleep_ms(50);
 	}
 	ck_assert_msg(open_count == CAP, "%d of %d connections from one address open, cap %d",
 		      open_count, CAP + EXTRA, CAP);
@@ -638,10 +622,10 @@ START_TEST(peer_cap_closes_the_extra_and_serves_others)
 		}
 	}
 	/* Another address is served at once. */
-	start = now_ms();
+	start = tu_now_ms();
 	c = connect_from("127.0.0.1", "127.0.0.1", v.port);
 	ck_assert(echoes(c, "other", 1000 * SLACK));
-	ck_assert_int_lt(now_ms() - start, 1000 * SLACK);
+	ck_assert_int_lt(tu_now_ms() - start, 1000 * SLACK);
 	close(c);
 	/* The count falls as connections end. */
 	for (int i = 0; i < CAP + EXTRA; i++) {
@@ -651,10 +635,10 @@ START_TEST(peer_cap_closes_the_extra_and_serves_others)
 			break;
 		}
 	}
-	start = now_ms();
+	start = tu_now_ms();
 	for (bool served = false; !served; close(c)) {
-		ck_assert_msg(now_ms() - start < 3000 * SLACK, "a slot freed by a close is not reused");
-		sleep_ms(100);
+		ck_assert_msg(tu_now_ms() - start < 3000 * SLACK, "a slot freed by a close is not reused");
+		tu_sleep_ms(100);
 		c = connect_from("127.0.0.2", "127.0.0.1", v.port);
 		served = echoes(c, "again", 1000 * SLACK);
 	}
@@ -783,14 +767,14 @@ START_TEST(sibling_stop_leaves_shared_listener_usable)
 	ck_assert(echoes(c, "first", 3000 * SLACK));
 	close(c);
 	second = fork_server(lfd, model, 1000);
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	ck_assert_int_eq(kill(first, SIGTERM), 0);
 	assert_exits_ok(first, 5000 * SLACK, "the first server");
 	/* The second serves, goes back to accepting, and still stops within its grace. */
 	c = connect_from("127.0.0.1", "127.0.0.1", port);
 	ck_assert(echoes(c, "second", 3000 * SLACK));
 	close(c);
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	ck_assert_int_eq(kill(second, SIGTERM), 0);
 	assert_exits_ok(second, 3000 * SLACK, "the second server");
 	close(lfd);
@@ -845,10 +829,10 @@ START_TEST(connection_waiting_for_thread_at_stop_is_served)
 	close(ready[0]);
 	c = connect_from("127.0.0.1", "127.0.0.1", port);
 	ck_assert_int_eq(nw_writen(c, "ping", 4), 4);
-	sleep_ms(300 * SLACK);	/* accepted; its thread or process cannot start */
+	tu_sleep_ms(300 * SLACK);	/* accepted; its thread or process cannot start */
 	ck_assert_int_eq(closed_now(c), 0);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	ck_assert_int_eq(kill(pid, SIGUSR2), 0);	/* now it can */
 	nw_set_timeout(c, 4000 * SLACK);
 	ck_assert_msg(nw_readn(c, buf, 4) == 4 && memcmp(buf, "ping", 4) == 0,
@@ -891,7 +875,7 @@ static void *reuse_pid(void *arg)
 	int fd, len;
 
 	while ((old = atomic_load(&r->child_pid)) == 0 || kill(old, 0) == 0)
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	len = snprintf(num, sizeof num, "%d", (int)old - 1);
 	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, num, (size_t)len) != len) {
@@ -901,14 +885,14 @@ static void *reuse_pid(void *arg)
 	close(fd);
 	victim = fork();
 	if (victim == 0) {
-		sleep_ms(1500);
+		tu_sleep_ms(1500);
 		atomic_store(&r->victim_done, 1);
 		_exit(0);
 	}
 	if (victim != old)
 		atomic_store(&r->setup, 2);
 	/* Let a sweep of the server's children pass, then stop it: grace 0 kills the rest. */
-	sleep_ms(800);
+	tu_sleep_ms(800);
 	nw_server_stop(proc_server);
 	return NULL;
 }
@@ -928,7 +912,7 @@ static _Noreturn void reuse_server(int lfd, struct reuse *r)
 	if (nw_server_run(proc_server) < 0)
 		_exit(11);
 	pthread_join(tid, NULL);
-	sleep_ms(1500);		/* the victim's time */
+	tu_sleep_ms(1500);		/* the victim's time */
 	_exit(0);
 }
 

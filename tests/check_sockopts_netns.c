@@ -235,14 +235,6 @@ START_TEST(device_picks_the_interface)
 }
 END_TEST
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 START_TEST(user_timeout_ends_a_black_hole)
 {
 	char port[8], buf[64];
@@ -257,10 +249,10 @@ START_TEST(user_timeout_ends_a_black_hole)
 	/* From now on the server drops everything: no ACK, no RST, nothing. */
 	in_server("nft add table inet nw13 && "
 		  "nft add chain inet nw13 in \"{ type filter hook input priority 0; policy drop; }\"");
-	start = now_ms();
+	start = tu_now_ms();
 	ck_assert_int_eq(nw_writen(c, "are you there?", 14), 14);
 	n = read(c, buf, sizeof buf);
-	took = now_ms() - start;
+	took = tu_now_ms() - start;
 	ck_assert_msg(n < 0 && errno == ETIMEDOUT, "read: %zd (%s)", n, strerror(errno));
 	/* The bound plus 1 s, not the ~15 minutes of tcp_retries2. */
 	ck_assert_msg(took <= 1500 + 1000, "took %lld ms", (long long)took);

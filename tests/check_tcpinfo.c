@@ -81,20 +81,13 @@ static enum nw_tcp_state state_by_addr(const struct ends *e)
 	return info.state;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Wait up to 2 s for fd to reach want; transient states come and go on the way. */
 static void wait_state(int fd, enum nw_tcp_state want)
 {
 	enum nw_tcp_state s = NW_TCP_UNKNOWN;
 
 	for (int i = 0; i < 2000 && (s = state_of(fd)) != want; i++)
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	ck_assert_msg(s == want, "state %s, want %s", nw_tcp_state_name(s), nw_tcp_state_name(want));
 }
 
@@ -103,7 +96,7 @@ static void wait_state_by_addr(const struct ends *e, enum nw_tcp_state want)
 	enum nw_tcp_state s = NW_TCP_UNKNOWN;
 
 	for (int i = 0; i < 2000 && (s = state_by_addr(e)) != want; i++)
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	ck_assert_msg(s == want, "state %s, want %s%s", nw_tcp_state_name(s), nw_tcp_state_name(want),
 		      want == NW_TCP_TIME_WAIT ? " (a full TIME_WAIT table also gives CLOSED:"
 		      " see TCPTimeWaitOverflow in /proc/net/netstat)" : "");
@@ -187,7 +180,7 @@ START_TEST(byte_counters_follow_the_data)
 		tu_assert_ok(nw_tcp_info(client, &c, sizeof c));
 		if (c.bytes_acked >= sizeof buf)
 			break;
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	}
 	ck_assert_uint_ge(c.bytes_acked, sizeof buf);
 	close(client);
@@ -309,7 +302,7 @@ START_TEST(fin_wait_1_while_fin_waits_behind_data)
 	tu_tcp_pair(&client, &server);
 	size_t sent = fill(client);
 	tu_assert_ok(nw_shutdown_write(client));
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	ck_assert_int_eq(state_of(client), NW_TCP_FIN_WAIT_1);
 	ck_assert_int_eq(state_of(server), NW_TCP_ESTABLISHED);
 	ck_assert_uint_eq(drain(server), sent);
@@ -333,7 +326,7 @@ START_TEST(last_ack_while_fin_waits_behind_data)
 	wait_state(server, NW_TCP_CLOSE_WAIT);
 	size_t sent = fill(server);
 	close(server);
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	/* No descriptor left on the server's side: only its addresses find it. */
 	tu_assert_ok(lookup(&s, &info));
 	ck_assert_int_eq(info.state, NW_TCP_LAST_ACK);

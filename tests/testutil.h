@@ -41,6 +41,8 @@ void tu_temp_path(char *buf, size_t size, const char *name);
 void tu_assert_closed(int fd);
 /* Monotonic milliseconds, for measuring how long a call took. */
 int64_t tu_now_ms(void);
+/* Sleep ms milliseconds, resuming after a signal. */
+void tu_sleep_ms(long ms);
 
 /* Assert a -1 return with the given errno, showing nw_errmsg on failure. */
 #define tu_assert_fails(expr, err) do { \
