@@ -517,6 +517,8 @@ struct nwi_loop {
 	struct nwi_post *posts, **posts_tail;
 	/* Accepting: */
 	bool listening;			/* the listener is in this loop's epoll set */
+	bool signalled;			/* left the listener for its share with connections
+					   the kernel signalled to it alone still queued */
 	bool stopping;			/* a stop was seen: no more accepts */
 	struct nwi_backoff backoff;	/* after running out of descriptors or memory */
 	struct nw_conn *pending;	/* accepted, waiting for memory to be served */

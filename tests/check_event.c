@@ -770,6 +770,79 @@ START_TEST(per_peer_cap_closes_the_extra_ones_at_once)
 }
 END_TEST
 
+/* ---- sharing the listener between loops ---- */
+
+/* 'w' is answered with the serving loop's thread id and '\n'; the rest is echoed. */
+static size_t who_data(nw_conn *c, const char *data, size_t len)
+{
+	if (len == 1 && data[0] == 'w') {
+		char id[32];
+		int n = snprintf(id, sizeof id, "%ld\n", (long)gettid());
+
+		nw_conn_send(c, id, (size_t)n);
+		return 1;
+	}
+	return echo_data(c, data, len);
+}
+
+/* The thread id of the loop serving fd: its answer to 'w', up to '\n'. */
+static long loop_of(int fd)
+{
+	char buf[32];
+	size_t n = 0;
+
+	send_str(fd, "w");
+	do
+		ck_assert_msg(n < sizeof buf - 1 && nw_readn(fd, buf + n, 1) == 1,
+			      "no thread id: %s", nw_errmsg());
+	while (buf[n++] != '\n');
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Clients of one loop leave, so the other holds more than its share when
+ * the next client comes: whichever loop the kernel wakes for it, it is
+ * served at once, never left in the listener's queue.
+ */
+START_TEST(a_loop_over_its_share_strands_no_client)
+{
+	static const struct nw_conn_ops ops = { .on_open = count_open, .on_data = who_data,
+						 .on_close = count_close };
+	enum { N = 40 };
+	struct tserver t;
+	int fds[N], late;
+	long ids[N], gone = 0;
+
+	tserver_start(&t, &ops, 2);
+	tserver_go(&t);
+	for (int i = 0; i < N; i++) {
+		fds[i] = client(t.port);
+		ids[i] = loop_of(fds[i]);
+	}
+	/* Every client of the loop that served the first (_i 0) or of the other (_i 1). */
+	for (int i = 0; i < N; i++)
+		if ((ids[i] == ids[0]) == (_i == 0)) {
+			close(fds[i]);
+			fds[i] = -1;
+			gone++;
+		}
+	ck_assert_msg(gone > 0 && gone < N, "one loop served all %d clients", N);
+	ck_assert(wait_for(&t.sh->closed, (int)gone, 5000));
+	for (int round = 0; round < 5; round++) {
+		late = client(t.port);
+		tu_assert_ok(nw_set_timeout(late, 3000));
+		send_str(late, "hello");
+		expect_str(late, "hello");
+		close(late);
+	}
+	for (int i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tserver_stop(&t);
+}
+END_TEST
+
 /* ---- the server in a child process, for the loads ---- */
 
 struct copts {
@@ -1190,6 +1263,7 @@ int main(void)
 	tcase_add_test(cb, a_peer_that_resets_raises_no_sigpipe);
 	tcase_add_test(cb, idle_timeout_cuts_the_silent_not_the_trickling);
 	tcase_add_test(cb, per_peer_cap_closes_the_extra_ones_at_once);
+	tcase_add_loop_test(cb, a_loop_over_its_share_strands_no_client, 0, 2);
 	suite_add_tcase(s, cb);
 
 	tcase_set_timeout(load, 240);
